@@ -1,0 +1,48 @@
+# The course's commands. Everything runs inside a local virtual environment (.venv) that the
+# Makefile builds from pyproject.toml; nothing relies on what happens to be installed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv demo test release grade feedback report lab images clean
+
+help:
+	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
+	@echo "make test     the whole test suite (what CI runs)"
+	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
+	@echo "make grade    autograde everything in submitted/ (parallel, integrity-checked)"
+	@echo "make lab      open the released notebooks in JupyterLab"
+	@echo "make images   regenerate the README pictures under docs/images/"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+release: $(STAMP)
+	$(PY) -m classgrader release
+
+demo: $(STAMP)
+	$(PY) -m classgrader demo
+
+grade: $(STAMP)
+	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS))
+
+feedback: $(STAMP)
+	$(PY) -m classgrader feedback
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2
+
+lab: $(STAMP)
+	cd release && ../$(VENV)/bin/jupyter lab
+
+images: $(STAMP)
+	$(PY) -m mlviz.gallery docs/images
+
+clean:
+	rm -rf $(VENV) gradebook.db grades.csv

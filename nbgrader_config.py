@@ -1,0 +1,41 @@
+"""The course's nbgrader settings: the one place they are written down.
+
+Instructors run plain nbgrader from the repository root (``nbgrader generate_assignment
+01-derivatives``, ``nbgrader autograde 01-derivatives``, ``nbgrader generate_feedback``,
+``nbgrader export``) and this file is read by each of those commands. The course's own grading
+entry point (``classgrader``, behind ``make grade`` and ``make demo``) loads this same file and
+adds parallelism and reporting on top; it never repeats a setting written here.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "calculus-for-ml"
+
+# The gradebook: SQLite next to this file. ``timeout`` makes a writer wait up to 60 s for a
+# lock instead of the driver's 5 s default, so concurrent graders queue instead of failing.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db") + "?timeout=60"
+
+# What a student receives besides the notebook: data files and the sherpa teaching script are
+# released; caches never are.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store",
+]
+
+# The stub a student sees in every solution cell.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading a cell may take a while for the convergence tests, never forever.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Feedback shows the student's code, outputs, scores and failure messages but not the source of
+# the hidden tests, so that the tests can be reused next term.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
