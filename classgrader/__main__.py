@@ -1,0 +1,5 @@
+import sys
+
+from classgrader.cli import main
+
+sys.exit(main())

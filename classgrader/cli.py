@@ -1,0 +1,142 @@
+"""Command line of the course's grader: ``python -m classgrader <command>`` (or ``classgrader``).
+
+Commands
+--------
+release     nbgrader generate_assignment for every assignment (or one), into release/
+grade       integrity-check and autograde everything in submitted/ (or some of it), in parallel
+feedback    nbgrader generate_feedback for everything graded
+demo        the whole life cycle on a demo class in this course folder, with a results table
+selfcheck   the same life cycle for one assignment in a temporary copy of the course
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from classgrader import grading, lifecycle
+from classgrader.course import REPO_ROOT, Course, CourseError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="classgrader", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--course", type=Path, default=REPO_ROOT,
+                        help="the course folder (holding nbgrader_config.py); default: this repository")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = sub.add_parser("release", help="regenerate release/ from source/")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+
+    p = sub.add_parser("grade", help="autograde submitted/ with integrity checks, in parallel")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
+
+    p = sub.add_parser("feedback", help="generate feedback HTML for everything graded")
+    p.add_argument("--jobs", type=_positive_int, default=None)
+
+    p = sub.add_parser("demo", help="the whole life cycle on a demo class, with a results table")
+    p.add_argument("--jobs", type=_positive_int, default=None)
+
+    p = sub.add_parser("selfcheck", help="grade one assignment's demo class in a temporary course")
+    p.add_argument("assignment")
+    p.add_argument("--jobs", type=_positive_int, default=None)
+    p.add_argument("--keep", action="store_true", help="keep the temporary course and print its path")
+    return parser
+
+
+def _selected(course: Course, names: list[str] | None):
+    return [course.assignment(n) for n in names] if names else course.assignments()
+
+
+def temporary_course(course: Course, assignments: list[str] | None = None) -> Path:
+    """A scratch course: this course's nbgrader_config.py and (some of) its source/."""
+    root = Path(tempfile.mkdtemp(prefix="classgrader-"))
+    shutil.copy2(course.root / "nbgrader_config.py", root / "nbgrader_config.py")
+    for assignment in _selected(course, assignments):
+        shutil.copytree(course.folder("source") / assignment.name, root / "source" / assignment.name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return root
+
+
+def _report(results: list[lifecycle.Result], seconds: float) -> int:
+    print(lifecycle.table(results))
+    bad = [r for r in results if not r.ok]
+    graded = sum(r.outcome.status == "graded" for r in results)
+    quarantined = [r for r in results if r.outcome.status == "quarantined"]
+    print(f"\n{len(results)} submissions: {graded} graded, {len(quarantined)} quarantined, "
+          f"{len(results) - graded - len(quarantined)} failed; {seconds:.1f} s")
+    for r in quarantined:
+        print(f"  quarantined {r.expectation.student}/{r.expectation.assignment}: {r.outcome.reason}")
+    if bad:
+        print(f"\n{len(bad)} submission(s) did NOT get what they should:")
+        for r in bad:
+            print(f"  {r.expectation.student}/{r.expectation.assignment}: {'; '.join(r.problems)}")
+        return 1
+    print("Every submission got exactly what it should.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    grading.ensure_tools_on_path()
+    started = time.perf_counter()
+    try:
+        course = Course(args.course)
+        if args.command == "release":
+            lifecycle.release(course, _selected(course, args.assignment))
+            print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")
+            return 0
+        if args.command == "grade":
+            pairs = grading.find_submissions(course, args.assignment, args.student)
+            if not pairs:
+                print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
+                return 1
+            outcomes = grading.grade(course, pairs, args.jobs)
+            for o in outcomes:
+                print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
+            return 0 if all(o.status == "graded" for o in outcomes) else 3
+        if args.command == "feedback":
+            pairs = grading.find_submissions(course)
+            outcomes = [grading.Outcome(s, a, "graded") for s, a in pairs
+                        if (course.folder("autograded") / s / a).is_dir()]
+            done = grading.generate_feedback(course, outcomes, args.jobs)
+            print(f"feedback written for {sum(o.status == 'graded' for o in done)} of {len(done)} submissions")
+            return 0 if all(o.status == "graded" for o in done) else 3
+        if args.command == "demo":
+            results = lifecycle.run(course, jobs=args.jobs)
+            print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}")
+            return _report(results, time.perf_counter() - started)
+        if args.command == "selfcheck":
+            course.assignment(args.assignment)  # clear error for an unknown name
+            scratch = Course(temporary_course(course, [args.assignment]))
+            try:
+                results = lifecycle.run(scratch, jobs=args.jobs, with_source=True, export=False)
+                return _report(results, time.perf_counter() - started)
+            finally:
+                if args.keep:
+                    print(f"course kept in {scratch.root}")
+                else:
+                    shutil.rmtree(scratch.root, ignore_errors=True)
+    except CourseError as err:
+        print(f"classgrader: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Grading a class with nbgrader's own apps, several submissions at a time.
+
+Each worker process holds one :class:`nbgrader.apps.api.NbGraderAPI` built from the course's
+``nbgrader_config.py`` and calls its ``autograde`` / ``generate_feedback`` for one
+(student, assignment) pair at a time, so a crash in one submission is caught and reported for that
+submission only. Before anything runs, :mod:`classgrader.integrity` quarantines malformed
+hand-ins. Every outcome is written to ``grading-status.json`` next to the gradebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+from tqdm import tqdm
+
+from classgrader.course import Course
+from classgrader.integrity import check_submission
+
+STATUS_FILE = "grading-status.json"
+
+
+def ensure_tools_on_path() -> None:
+    """nbgrader runs ``alembic`` by name: make this environment's scripts findable."""
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bindir, *parts])
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission."""
+
+    student: str
+    assignment: str
+    status: str  # "graded", "quarantined" or "failed"
+    reason: str = ""
+    seconds: float = 0.0
+
+
+_API = None
+
+
+def _init_worker(root: str) -> None:
+    global _API
+    ensure_tools_on_path()
+    from nbgrader.apps.api import NbGraderAPI
+
+    course = Course(root)
+    _API = NbGraderAPI(coursedir=course.coursedir(), config=course.config)
+    _API.log.setLevel("ERROR")
+
+
+def _summarise_error(result: dict) -> str:
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    interesting = [line for line in lines if "Error" in line or "error" in line]
+    return (interesting[-1] if interesting else (lines[-1] if lines else "unknown error"))[:300]
+
+
+def _run_task(task: tuple[str, str, str]) -> Outcome:
+    operation, assignment, student = task
+    started = time.perf_counter()
+    try:
+        if operation == "autograde":
+            result = _API.autograde(assignment, student, force=True, create=True)
+        else:
+            result = _API.generate_feedback(assignment, student, force=True)
+    except BaseException as err:  # noqa: BLE001 - one submission must never stop the class
+        result = {"success": False, "error": f"{type(err).__name__}: {err}"}
+    seconds = time.perf_counter() - started
+    if result.get("success"):
+        return Outcome(student, assignment, "graded", "", seconds)
+    return Outcome(student, assignment, "failed", _summarise_error(result), seconds)
+
+
+def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, label: str) -> list[Outcome]:
+    """Run (operation, assignment, student) tasks on ``jobs`` worker processes, with a progress bar."""
+    if not tasks:
+        return []
+    outcomes = []
+    show = sys.stderr.isatty() or os.environ.get("CLASSGRADER_PROGRESS") == "1"
+    with tqdm(total=len(tasks), desc=label, unit="nb", disable=not show) as bar:
+        if jobs <= 1:
+            _init_worker(str(course.root))
+            for task in tasks:
+                outcomes.append(_run_task(task))
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                     initargs=(str(course.root),)) as pool:
+                futures = [pool.submit(_run_task, task) for task in tasks]
+                for future in as_completed(futures):
+                    outcomes.append(future.result())
+                    bar.update()
+    order = {(a, s): i for i, (_, a, s) in enumerate(tasks)}
+    return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
+
+
+def find_submissions(course: Course, assignments: list[str] | None = None,
+                     students: list[str] | None = None) -> list[tuple[str, str]]:
+    """(student, assignment) pairs present in ``submitted/``, optionally filtered."""
+    submitted = course.folder("submitted")
+    known = {p.name for p in course.folder("source").iterdir() if p.is_dir()}
+    pairs = []
+    if not submitted.is_dir():
+        return pairs
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        if students and student_dir.name not in students:
+            continue
+        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            if assignment_dir.name not in known:
+                continue
+            if assignments and assignment_dir.name not in assignments:
+                continue
+            pairs.append((student_dir.name, assignment_dir.name))
+    return pairs
+
+
+def _forget(course: Course, student: str, assignment: str) -> None:
+    """Remove a stale autograded copy and gradebook entry of a submission that is not graded."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    shutil.rmtree(course.folder("autograded") / student / assignment, ignore_errors=True)
+    with Gradebook(course.db_url) as gradebook:
+        try:
+            gradebook.remove_submission(assignment, student)
+        except MissingEntry:
+            pass
+
+
+def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None) -> list[Outcome]:
+    """Integrity-check, then autograde, every (student, assignment) pair.
+
+    Returns
+    -------
+    list of Outcome
+        One per pair, in the order given.
+    """
+    ensure_tools_on_path()
+    jobs = jobs or os.cpu_count() or 1
+    sources = {}
+    for name in sorted({assignment for _, assignment in pairs}):
+        a = course.assignment(name)
+        sources[name] = {f"{a.notebook}.ipynb": nbformat.read(course.source_notebook(a), as_version=4)}
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    tasks = []
+    for student, assignment in pairs:
+        reasons = check_submission(course.folder("submitted") / student / assignment, sources[assignment])
+        if reasons:
+            outcomes[(student, assignment)] = Outcome(student, assignment, "quarantined", "; ".join(reasons))
+            _forget(course, student, assignment)
+        else:
+            tasks.append(("autograde", assignment, student))
+    for outcome in run_tasks(course, tasks, jobs, "autograde"):
+        outcomes[(outcome.student, outcome.assignment)] = outcome
+    ordered = [outcomes[pair] for pair in pairs]
+    write_status(course, ordered)
+    return ordered
+
+
+def generate_feedback(course: Course, outcomes: list[Outcome], jobs: int | None = None) -> list[Outcome]:
+    """nbgrader generate_feedback for every graded submission."""
+    ensure_tools_on_path()
+    tasks = [("feedback", o.assignment, o.student) for o in outcomes if o.status == "graded"]
+    return run_tasks(course, tasks, jobs or os.cpu_count() or 1, "feedback")
+
+
+def write_status(course: Course, outcomes: list[Outcome]) -> Path:
+    """Write the machine-readable per-submission status next to the gradebook."""
+    path = course.root / STATUS_FILE
+    previous = {}
+    if path.exists():
+        try:
+            previous = {(r["student"], r["assignment"]): r for r in json.loads(path.read_text())}
+        except (ValueError, KeyError, TypeError):
+            previous = {}
+    for outcome in outcomes:
+        previous[(outcome.student, outcome.assignment)] = asdict(outcome)
+    rows = [previous[key] for key in sorted(previous)]
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,77 @@
+"""Structural check of a submission before it is graded.
+
+Plain ``nbgrader autograde`` lets one malformed hand-in abort a whole class (a duplicated grade
+cell stops the run with a misleading "old metadata version" message). This check runs first and
+turns every such problem into a *quarantine* of that one submission with a reason a person can
+act on, so everybody else is still graded.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from classgrader.notebooks import nbgrader_meta
+
+
+def check_submission(submission_dir: Path, source_notebooks: dict[str, nbformat.NotebookNode]) -> list[str]:
+    """Reasons to quarantine one submission (an empty list means it may be graded).
+
+    Parameters
+    ----------
+    submission_dir : Path
+        ``submitted/<student>/<assignment>``.
+    source_notebooks : dict
+        Notebook file name -> the instructor's source notebook, the reference for which grade
+        cells must be present and what type they are.
+    """
+    if not submission_dir.is_dir():
+        return [f"{submission_dir} is not a folder"]
+    reasons = []
+    handed_in = sorted(p.name for p in submission_dir.glob("*.ipynb"))
+    for filename, source in source_notebooks.items():
+        path = submission_dir / filename
+        if not path.is_file():
+            found = ", ".join(handed_in) or "no notebooks"
+            reasons.append(f"{filename} is missing (found: {found}); was it renamed?")
+            continue
+        reasons.extend(_check_notebook(path, source))
+    return reasons
+
+
+def _check_notebook(path: Path, source: nbformat.NotebookNode) -> list[str]:
+    name = path.name
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return [f"{name} is not UTF-8 text"]
+    except json.JSONDecodeError as err:
+        return [f"{name} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})"]
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # noqa: BLE001 - nbformat raises several types
+        message = getattr(err, "message", None) or str(err)
+        return [f"{name} is not a valid Jupyter notebook: {message.splitlines()[0][:200]}"]
+
+    expected = {nbgrader_meta(c)["grade_id"]: c.cell_type
+                for c in source.cells if nbgrader_meta(c).get("grade_id")}
+    seen: dict[str, list[str]] = {}
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id:
+            seen.setdefault(grade_id, []).append(cell.cell_type)
+    reasons = []
+    for grade_id, cell_type in expected.items():
+        types = seen.get(grade_id, [])
+        if not types:
+            reasons.append(f"{name}: cell {grade_id!r} was deleted")
+        elif len(types) > 1:
+            reasons.append(f"{name}: cell {grade_id!r} appears {len(types)} times (a copied cell?)")
+        elif types[0] != cell_type:
+            reasons.append(f"{name}: cell {grade_id!r} was changed from {cell_type} to {types[0]}")
+    unknown = sorted(set(seen) - set(expected))
+    if unknown:
+        reasons.append(f"{name}: unknown grade cells {', '.join(map(repr, unknown))} (renamed?)")
+    return reasons
