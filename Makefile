@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help venv demo test release grade feedback report lab images clean
 
@@ -36,7 +38,7 @@ feedback: $(STAMP)
 	$(PY) -m classgrader feedback
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 lab: $(STAMP)
 	cd release && ../$(VENV)/bin/jupyter lab

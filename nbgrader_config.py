@@ -33,9 +33,11 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
-# the hidden tests, so that the tests can be reused next term.
+# the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be
+# reused next term. Remove the two middle lines to show the tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "classgrader.preprocessors.StripTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

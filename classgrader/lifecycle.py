@@ -29,6 +29,15 @@ from classgrader.notebooks import (autograded_items, error_messages, fill_from_s
 
 PERFECT, BLANK, SOURCE = "perfect", "blank", "source"
 
+#: The malformed hand-ins of the first assignment and a phrase their quarantine reason must contain.
+BROKEN_HAND_INS = {
+    "broken-json": "not valid JSON",
+    "missing-notebook": "is missing",
+    "renamed-notebook": "renamed",
+    "duplicated-cell": "appears 2 times",
+    "deleted-cell": "was deleted",
+}
+
 
 @dataclass
 class Expectation:
@@ -104,16 +113,17 @@ def _broken_hand_ins(course: Course, assignment: Assignment, perfect: nbformat.N
     deleted = nbformat.from_dict(json.loads(json.dumps(perfect)))
     deleted.cells = [c for c in deleted.cells if nbgrader_meta(c).get("grade_id") != first_test]
 
-    broken = [
-        ("broken-json", dict(raw_text='{"cells": [ this is not json'), "not valid JSON"),
-        ("missing-notebook", dict(nb=None), "is missing"),
-        ("renamed-notebook", dict(nb=perfect, filename="my_homework.ipynb"), "renamed"),
-        ("duplicated-cell", dict(nb=duplicated), "appears 2 times"),
-        ("deleted-cell", dict(nb=deleted), "was deleted"),
-    ]
+    how = {
+        "broken-json": dict(raw_text='{"cells": [ this is not json'),
+        "missing-notebook": dict(nb=None),
+        "renamed-notebook": dict(nb=perfect, filename="my_homework.ipynb"),
+        "duplicated-cell": dict(nb=duplicated),
+        "deleted-cell": dict(nb=deleted),
+    }
     expectations = []
-    for student, how, reason in broken:
-        _hand_in(course, student, assignment, how.get("nb"), how.get("filename"), how.get("raw_text"))
+    for student, reason in BROKEN_HAND_INS.items():
+        made = how[student]
+        _hand_in(course, student, assignment, made.get("nb"), made.get("filename"), made.get("raw_text"))
         expectations.append(Expectation(student, assignment.name, "broken", quarantine_reason=reason,
                                         description=f"hand-in that is {student.replace('-', ' ')}"))
     return expectations

@@ -1,0 +1,50 @@
+"""Shared fixtures: the course, and each assignment's demo class graded by real nbgrader autograde.
+
+Grading an assignment's class (source, blank, solutions package, every catalogued mistake) takes
+tens of seconds, so it happens once per assignment per test worker; the tests of one assignment
+are kept on one worker with ``xdist_group`` (see ``pytest_collection_modifyitems``).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classgrader import lifecycle
+from classgrader.cli import temporary_course
+from classgrader.course import REPO_ROOT, Course
+from classgrader.grading import ensure_tools_on_path
+
+COURSE = Course(REPO_ROOT)
+ASSIGNMENTS = [a.name for a in COURSE.assignments()]
+
+_graded: dict[str, list[lifecycle.Result]] = {}
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return COURSE
+
+
+def graded_class(assignment: str, tmp_root: Path) -> list[lifecycle.Result]:
+    """The demo class of one assignment, graded in a scratch course (cached per worker)."""
+    if assignment not in _graded:
+        ensure_tools_on_path()
+        scratch = Course(temporary_course(COURSE, [assignment]))
+        try:
+            _graded[assignment] = lifecycle.run(scratch, jobs=1, with_source=True,
+                                                with_broken=(assignment == ASSIGNMENTS[0]),
+                                                feedback=False, export=False)
+        finally:
+            shutil.rmtree(scratch.root, ignore_errors=True)
+    return _graded[assignment]
+
+
+def pytest_collection_modifyitems(items):
+    """Keep every test of one assignment on the same xdist worker, so its class is graded once."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        assignment = callspec.params.get("assignment") if callspec else None
+        if assignment:
+            item.add_marker(pytest.mark.xdist_group(assignment))

@@ -1,0 +1,48 @@
+"""Tests of the tests: every assignment's demo class through real ``nbgrader autograde``.
+
+For each assignment, in a scratch copy of the course: the instructor's source notebook and the
+solutions-package submission score full marks, the release handed in unchanged scores 0, every
+catalogued mistake loses exactly the items it names (with the catalogued words in the failure
+message), and malformed hand-ins are quarantined with a reason while the others are graded.
+"""
+from __future__ import annotations
+
+import pytest
+
+from classgrader.course import load_catalogue
+from classgrader.lifecycle import BLANK, BROKEN_HAND_INS, PERFECT, SOURCE
+from conftest import ASSIGNMENTS, COURSE, graded_class
+
+
+def _cases():
+    for name in ASSIGNMENTS:
+        assignment = COURSE.assignment(name)
+        for student in (SOURCE, PERFECT, BLANK):
+            yield name, student
+        for mistake in load_catalogue(assignment):
+            yield name, mistake.student
+        if name == ASSIGNMENTS[0]:
+            for student in BROKEN_HAND_INS:
+                yield name, student
+
+
+@pytest.mark.parametrize(("assignment", "student"), list(_cases()))
+def test_submission_gets_exactly_what_it_should(assignment, student, tmp_path_factory):
+    results = {r.expectation.student: r for r in graded_class(assignment, tmp_path_factory.getbasetemp())}
+    assert student in results, f"{student} was not part of the graded class"
+    result = results[student]
+    kind = result.expectation.kind
+    if kind in (SOURCE, PERFECT):
+        assert result.outcome.status == "graded", result.outcome.reason
+        assert result.max_score > 0
+        assert result.score == result.max_score, f"{student} lost {result.lost}: {result.messages}"
+    elif kind == BLANK:
+        assert result.outcome.status == "graded", result.outcome.reason
+        assert result.score == 0, f"the unchanged release scored {result.score}: kept items it cannot have earned"
+    elif kind == "broken":
+        assert result.outcome.status == "quarantined"
+        assert BROKEN_HAND_INS[student] in result.outcome.reason
+    else:
+        assert result.outcome.status == "graded", result.outcome.reason
+        assert 0 < result.score < result.max_score
+    assert result.ok, f"{student}/{assignment}: " + "; ".join(result.problems)
