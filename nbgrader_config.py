@@ -32,6 +32,33 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Grading runs through the course's hardened preprocessors (classgrader/preprocessors.py), so
+# plain `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail
+# alone with a reason, a dead or hung kernel costs only the cells that did not run, run-time
+# tricks are undone before each test cell and detected after it, warnings on stderr do not zero
+# a correct answer, and outputs are capped in bytes.
+c.Autograde.sanitize_preprocessors = [
+    "classgrader.preprocessors.RejectMalformed",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "classgrader.preprocessors.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "classgrader.preprocessors.CapOutputBytes",
+    "classgrader.preprocessors.HarmlessStderr",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GuardedExecute.notebook_budget = 600   # seconds per notebook, on top of the per-cell timeout
+c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput counts only lines
+
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be
 # reused next term. Remove the two middle lines to show the tests.

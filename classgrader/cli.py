@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole life cycle on a demo class, with a results table")
     p.add_argument("--jobs", type=_positive_int, default=None)
 
+    sub.add_parser("install-kernel", help="install the sandboxed grading kernel spec into this environment")
+    sub.add_parser("sandbox-check", help="report which sandbox layers work on this machine")
+
     p = sub.add_parser("selfcheck", help="grade one assignment's demo class in a temporary course")
     p.add_argument("assignment")
     p.add_argument("--jobs", type=_positive_int, default=None)
@@ -97,6 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         course = Course(args.course)
+        if args.command == "install-kernel":
+            from classgrader.sandbox import install_kernel_spec
+
+            print(f"sandbox kernel spec installed in {install_kernel_spec()}")
+            return 0
+        if args.command == "sandbox-check":
+            from classgrader.sandbox import probe
+
+            report = probe()
+            for layer, state in report.items():
+                print(f"{layer:<12} {state}")
+            return 0 if all(v.startswith("ok") for v in report.values()) else 1
         if args.command == "release":
             lifecycle.release(course, _selected(course, args.assignment))
             print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")

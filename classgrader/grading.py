@@ -59,10 +59,14 @@ def _init_worker(root: str) -> None:
 
 
 def _summarise_error(result: dict) -> str:
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    """The most telling line of a failed nbgrader run: the last exception line of its traceback."""
+    import re
+
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    interesting = [line for line in lines if "Error" in line or "error" in line]
-    return (interesting[-1] if interesting else (lines[-1] if lines else "unknown error"))[:300]
+    exceptions = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b.*:", line)]
+    chosen = exceptions[-1] if exceptions else (lines[-1] if lines else "unknown error")
+    return chosen[:300]
 
 
 def _run_task(task: tuple[str, str, str]) -> Outcome:
