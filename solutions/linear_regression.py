@@ -92,7 +92,7 @@ def mse_gradients(X, y, w, b):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = X.shape[0]
-    residuals = predict(X, w, b) - y
+    residuals = X @ np.asarray(w, dtype=np.float64) + b - y
     dw = (2.0 / n) * (X.T @ residuals)
     db = (2.0 / n) * float(np.sum(residuals))
     return dw, db

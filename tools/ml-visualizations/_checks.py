@@ -101,6 +101,7 @@ def check_path(value, name: str = "path", *, min_len: int = 1,
 
     With ``allow_nonfinite`` the path is cut just before its first non-finite
     row (a diverging run that overflowed); the first row must still be finite.
+    ``min_len`` applies to the path as given, before any cut.
     """
     arr = as_float_array(value, name)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < min_len:
@@ -113,8 +114,8 @@ def check_path(value, name: str = "path", *, min_len: int = 1,
         if not allow_nonfinite:
             raise ValueError(f"{name} contains nan or inf; cut it before it overflows")
         first_bad = int(np.argmin(finite_rows))
-        if first_bad < min_len:
-            raise ValueError(f"{name} must have at least {min_len} finite row(s) at its start")
+        if first_bad == 0:
+            raise ValueError(f"the first point of {name} must be finite; got {arr[0].tolist()}")
         arr = arr[:first_bad]
     return arr
 
@@ -180,13 +181,13 @@ def evaluate_grid(func, W: np.ndarray, B: np.ndarray, name: str = "f") -> np.nda
         Z = np.array(func(W.copy(), B.copy()), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}(W, B) failed on arrays of shape {W.shape}: {exc}") from exc
-    try:
-        Z = np.array(np.broadcast_to(Z, W.shape))
-    except ValueError:
-        raise ValueError(
-            f"{name}(W, B) must return an array of shape {W.shape} (same as W and B); "
-            f"got shape {Z.shape}"
-        ) from None
+    if Z.shape != W.shape:
+        if Z.ndim != 0:
+            raise ValueError(
+                f"{name}(W, B) must return an array of shape {W.shape} (same as W and B); "
+                f"got shape {Z.shape}"
+            )
+        Z = np.full(W.shape, Z)  # a constant function may return one number
     if not np.any(np.isfinite(Z)):
         raise ValueError(f"{name}(W, B) returned no finite value on the plotted grid")
     return Z
@@ -202,13 +203,15 @@ def evaluate_gradient(grad, W: np.ndarray, B: np.ndarray, name: str = "grad"):
         raise ValueError(f"{name}(W, B) must return a pair (dW, dB); got {_describe(result)}")
     parts = []
     for label, part in zip(("dW", "dB"), result):
-        arr = np.array(part, dtype=np.float64)
         try:
-            parts.append(np.array(np.broadcast_to(arr, W.shape)))
-        except ValueError:
+            arr = np.array(part, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}(W, B) must return numeric {label}; got {_describe(part)}") from None
+        if arr.shape != W.shape and arr.ndim != 0:
             raise ValueError(
                 f"{name}(W, B) must return {label} of shape {W.shape}; got shape {arr.shape}"
-            ) from None
+            )
+        parts.append(np.full(W.shape, arr) if arr.ndim == 0 else arr)
     return parts[0], parts[1]
 
 
@@ -225,9 +228,10 @@ def evaluate_1d(func, xs: np.ndarray, name: str = "f") -> np.ndarray:
             ys = np.array([func(float(x)) for x in xs], dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{name}(x) failed: {exc}") from exc
-    try:
-        return np.array(np.broadcast_to(ys, xs.shape))
-    except ValueError:
-        raise ValueError(
-            f"{name}(x) must return one value per x, shape {xs.shape}; got shape {ys.shape}"
-        ) from None
+    if ys.shape != xs.shape:
+        if ys.ndim != 0:
+            raise ValueError(
+                f"{name}(x) must return one value per x, shape {xs.shape}; got shape {ys.shape}"
+            )
+        ys = np.full(xs.shape, ys)  # a constant function may return one number
+    return ys
