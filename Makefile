@@ -7,13 +7,14 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv demo test release grade feedback report lab images clean
+.PHONY: help venv demo test release grade feedback report lab images bench clean
 
 help:
 	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
 	@echo "make test     the whole test suite (what CI runs)"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make grade    autograde everything in submitted/ (parallel, integrity-checked)"
+	@echo "make bench    time make grade against plain sequential nbgrader autograde"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
 
@@ -33,7 +34,7 @@ demo: $(STAMP)
 	$(PY) -m classgrader demo
 
 grade: $(STAMP)
-	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) $(if $(FORCE),--force)
 
 feedback: $(STAMP)
 	$(PY) -m classgrader feedback
@@ -49,3 +50,6 @@ images: $(STAMP)
 
 clean:
 	rm -rf $(VENV) gradebook.db grades.csv
+
+bench: $(STAMP)
+	$(PY) -m classgrader.bench $(if $(JOBS),--jobs $(JOBS))

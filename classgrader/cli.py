@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
+    p.add_argument("--strict", action="store_true", help="refuse to grade unless every sandbox layer works")
+
+    sub.add_parser("check", help="check that the gradebook and autograded/ agree")
 
     p = sub.add_parser("feedback", help="generate feedback HTML for everything graded")
     p.add_argument("--jobs", type=_positive_int, default=None)
@@ -79,7 +83,7 @@ def temporary_course(course: Course, assignments: list[str] | None = None) -> Pa
 def _report(results: list[lifecycle.Result], seconds: float) -> int:
     print(lifecycle.table(results))
     bad = [r for r in results if not r.ok]
-    graded = sum(r.outcome.status == "graded" for r in results)
+    graded = sum(r.outcome.scored for r in results)
     quarantined = [r for r in results if r.outcome.status == "quarantined"]
     print(f"\n{len(results)} submissions: {graded} graded, {len(quarantined)} quarantined, "
           f"{len(results) - graded - len(quarantined)} failed; {seconds:.1f} s")
@@ -94,9 +98,29 @@ def _report(results: list[lifecycle.Result], seconds: float) -> int:
     return 0
 
 
+def _sandbox_ready(strict: bool) -> bool:
+    """Say loudly which sandbox layers work; with ``strict``, refuse unless all do."""
+    from classgrader.sandbox import probe
+
+    report = probe()
+    broken = {layer: state for layer, state in report.items() if not state.startswith("ok")}
+    if not broken:
+        print("sandbox: " + "; ".join(f"{k} {v}" for k, v in report.items()), file=sys.stderr)
+        return True
+    for layer, state in broken.items():
+        print(f"WARNING: sandbox layer {layer!r} is not working: {state}", file=sys.stderr)
+    if strict:
+        print("classgrader: --strict: refusing to grade without the full sandbox", file=sys.stderr)
+        return False
+    print("WARNING: grading continues WITHOUT full isolation of student code", file=sys.stderr)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     grading.ensure_tools_on_path()
+    if getattr(args, "strict", False):
+        os.environ["CLASSGRADER_SANDBOX_STRICT"] = "1"
     started = time.perf_counter()
     try:
         course = Course(args.course)
@@ -116,15 +140,27 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle.release(course, _selected(course, args.assignment))
             print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")
             return 0
+        if args.command == "check":
+            problems = grading.consistency(course)
+            for problem in problems:
+                print(problem)
+            print("gradebook and autograded/ agree" if not problems else f"{len(problems)} disagreement(s)")
+            return 0 if not problems else 1
         if args.command == "grade":
             pairs = grading.find_submissions(course, args.assignment, args.student)
             if not pairs:
                 print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
                 return 1
-            outcomes = grading.grade(course, pairs, args.jobs)
+            if not _sandbox_ready(args.strict):
+                return 2
+            outcomes = grading.grade(course, pairs, args.jobs, force=args.force)
+            counts = {}
             for o in outcomes:
+                counts[o.status] = counts.get(o.status, 0) + 1
                 print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
-            return 0 if all(o.status == "graded" for o in outcomes) else 3
+            print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items())
+                  + f"; status file: {course.root / grading.STATUS_FILE}")
+            return 0
         if args.command == "feedback":
             pairs = grading.find_submissions(course)
             outcomes = [grading.Outcome(s, a, "graded") for s, a in pairs

@@ -13,8 +13,9 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -25,6 +26,9 @@ from classgrader.integrity import check_submission
 
 STATUS_FILE = "grading-status.json"
 
+# nbgrader's gradebook API trips over its own session when a submission is removed; harmless noise.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
+
 
 def ensure_tools_on_path() -> None:
     """nbgrader runs ``alembic`` by name: make this environment's scripts findable."""
@@ -34,15 +38,31 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bindir, *parts])
 
 
+#: Every status a submission can end with, most severe last.
+STATUSES = ("graded", "flagged", "timed out", "crashed", "quarantined", "failed")
+#: Statuses whose scores are in the gradebook.
+SCORED = frozenset(("graded", "flagged", "timed out", "crashed"))
+
+
 @dataclass
 class Outcome:
-    """What happened to one submission."""
+    """What happened to one submission.
+
+    ``status`` is one of :data:`STATUSES`: graded; flagged (graded, but the scan or the guard
+    found a trick: read it); timed out or crashed (graded, the cells that did not run score 0);
+    quarantined (malformed, not graded); failed (nbgrader could not grade it).
+    """
 
     student: str
     assignment: str
-    status: str  # "graded", "quarantined" or "failed"
+    status: str
     reason: str = ""
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def scored(self) -> bool:
+        return self.status in SCORED
 
 
 _API = None
@@ -140,8 +160,54 @@ def _forget(course: Course, student: str, assignment: str) -> None:
             pass
 
 
-def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None) -> list[Outcome]:
+def already_graded(course: Course, student: str, assignment: str) -> bool:
+    """True when the autograded notebook is newer than the hand-in and the gradebook has its scores."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    a = course.assignment(assignment)
+    name = f"{a.notebook}.ipynb"
+    handed_in = course.folder("submitted") / student / assignment / name
+    graded = course.folder("autograded") / student / assignment / name
+    if not (handed_in.exists() and graded.exists()) or graded.stat().st_mtime < handed_in.stat().st_mtime:
+        return False
+    with Gradebook(course.db_url) as gradebook:
+        try:
+            notebook = gradebook.find_submission_notebook(a.notebook, assignment, student)
+        except MissingEntry:
+            return False
+        return bool(notebook.grades) and all(g.auto_score is not None or g.needs_manual_grade
+                                             for g in notebook.grades)
+
+
+def consistency(course: Course) -> list[str]:
+    """Where the gradebook and ``autograded/`` disagree (an empty list when they agree)."""
+    from nbgrader.api import Gradebook
+
+    problems = []
+    on_disk = set()
+    autograded = course.folder("autograded")
+    if autograded.is_dir():
+        for notebook in autograded.glob("*/*/*.ipynb"):
+            on_disk.add((notebook.parent.parent.name, notebook.parent.name, notebook.stem))
+    in_book = set()
+    with Gradebook(course.db_url) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    in_book.add((submission.student.id, assignment.name, notebook.name))
+    for student, assignment, notebook in sorted(in_book - on_disk):
+        problems.append(f"{student}/{assignment}/{notebook}: in the gradebook, but autograded/ has no notebook")
+    for student, assignment, notebook in sorted(on_disk - in_book):
+        problems.append(f"{student}/{assignment}/{notebook}: in autograded/, but not in the gradebook")
+    return problems
+
+
+def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
+          force: bool = True) -> list[Outcome]:
     """Integrity-check, then autograde, every (student, assignment) pair.
+
+    With ``force=False`` a submission that is already graded (see :func:`already_graded`) is
+    kept as it is, so a run that was killed half-way resumes where it stopped.
 
     Returns
     -------
@@ -161,19 +227,59 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None)
         if reasons:
             outcomes[(student, assignment)] = Outcome(student, assignment, "quarantined", "; ".join(reasons))
             _forget(course, student, assignment)
+        elif not force and already_graded(course, student, assignment):
+            outcome = Outcome(student, assignment, "graded", "kept from an earlier run")
+            _inspect(course, outcome)
+            outcomes[(student, assignment)] = outcome
         else:
             tasks.append(("autograde", assignment, student))
     for outcome in run_tasks(course, tasks, jobs, "autograde"):
+        if outcome.status == "graded":
+            _inspect(course, outcome)
         outcomes[(outcome.student, outcome.assignment)] = outcome
     ordered = [outcomes[pair] for pair in pairs]
     write_status(course, ordered)
     return ordered
 
 
+_RUN_TROUBLE = {"DeadKernelError": "crashed", "NotRun": "crashed", "CellTimeoutError": "timed out",
+                "NotebookTimeBudget": "timed out"}
+
+
+def _inspect(course: Course, outcome: Outcome) -> None:
+    """Refine a graded outcome: crashes and timeouts from the autograded notebook, flags from the
+    scan of the submission and from tests that did not run as written."""
+    from classgrader.notebooks import nbgrader_meta
+    from classgrader.scan import scan_notebook
+
+    assignment = course.assignment(outcome.assignment)
+    name = f"{assignment.notebook}.ipynb"
+    submitted = nbformat.read(course.folder("submitted") / outcome.student / assignment.name / name, as_version=4)
+    released = nbformat.read(course.release_notebook(assignment), as_version=4) \
+        if course.release_notebook(assignment).exists() else nbformat.v4.new_notebook()
+    outcome.flags = scan_notebook(submitted, released)
+    autograded = course.folder("autograded") / outcome.student / assignment.name / name
+    if not autograded.exists():
+        return
+    trouble = []
+    for cell in nbformat.read(autograded, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            ename = output.get("ename")
+            if ename == "TestDidNotRun":
+                outcome.flags.append(f"cell {nbgrader_meta(cell).get('grade_id')}: its test did not run as written")
+            elif ename in _RUN_TROUBLE:
+                trouble.append((_RUN_TROUBLE[ename], f"{ename}: {output.get('evalue', '')}"))
+    if trouble:
+        outcome.status, outcome.reason = trouble[0]
+    elif outcome.flags:
+        outcome.status = "flagged"
+        outcome.reason = "; ".join(outcome.flags)
+
+
 def generate_feedback(course: Course, outcomes: list[Outcome], jobs: int | None = None) -> list[Outcome]:
     """nbgrader generate_feedback for every graded submission."""
     ensure_tools_on_path()
-    tasks = [("feedback", o.assignment, o.student) for o in outcomes if o.status == "graded"]
+    tasks = [("feedback", o.assignment, o.student) for o in outcomes if o.scored]
     return run_tasks(course, tasks, jobs or os.cpu_count() or 1, "feedback")
 
 

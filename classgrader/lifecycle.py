@@ -172,7 +172,7 @@ def read_result(course: Course, expectation: Expectation, outcome: Outcome) -> R
     assignment = course.assignment(expectation.assignment)
     items = autograded_items(nbformat.read(course.source_notebook(assignment), as_version=4))
     result = Result(expectation, outcome, max_score=sum(items.values()))
-    if outcome.status == "graded":
+    if outcome.scored:
         with Gradebook(course.db_url) as gradebook:
             try:
                 notebook = gradebook.find_submission_notebook(assignment.notebook, assignment.name,
@@ -199,7 +199,7 @@ def _compare(result: Result) -> list[str]:
             return [f"quarantine reason should mention {exp.quarantine_reason!r}: {outcome.reason}"]
         return []
     if outcome.status != "graded":
-        return [f"was not graded: {outcome.status}: {outcome.reason}"]
+        return [f"should be graded plainly, but is {outcome.status}: {outcome.reason}"]
     problems = []
     lost, expected = set(result.lost), set(exp.loses)
     if lost - expected:
@@ -239,7 +239,7 @@ def run(course: Course, assignments: list[Assignment] | None = None, *, jobs: in
     outcomes = grade(course, pairs, jobs)
     if feedback:
         failed = {(o.student, o.assignment): o for o in generate_feedback(course, outcomes, jobs)
-                  if o.status != "graded"}
+                  if o.status == "failed"}
         outcomes = [Outcome(o.student, o.assignment, "failed", "feedback: " + failed[(o.student, o.assignment)].reason)
                     if (o.student, o.assignment) in failed else o for o in outcomes]
     if export:
@@ -252,7 +252,7 @@ def table(results: list[Result]) -> str:
     header = ("student", "assignment", "score", "lost items / reason", "as expected")
     rows = []
     for r in results:
-        if r.outcome.status == "graded":
+        if r.outcome.scored:
             pct = 100 * r.score / r.max_score if r.max_score else 0
             score = f"{r.score:g}/{r.max_score:g} ({pct:.0f}%)"
             lost = ", ".join(r.lost) or "-"

@@ -84,31 +84,43 @@ class GuardedExecute(Execute):
         help="Kernel spec that runs student code in the sandbox ('' to use the notebook's own kernel).",
     ).tag(config=True)
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", "classgrader.kernels.IPCKernelManager")
-        super().__init__(*args, **kwargs)
+    # nbconvert's preprocess() re-runs NotebookClient.__init__, which resets every trait set on
+    # the instance to its configured value; so the kernel and the per-cell timeout are chosen in
+    # the hooks that run after that: create_kernel_manager() and _get_timeout().
 
     def preprocess(self, nb, resources=None, km=None):
-        if self.sandbox_kernel:
-            from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-            try:
-                KernelSpecManager().get_kernel_spec(self.sandbox_kernel)
-                self.kernel_name = self.sandbox_kernel
-            except NoSuchKernel:
-                message = (f"the sandbox kernel {self.sandbox_kernel!r} is not installed (run "
-                           "`python -m classgrader install-kernel`): student code runs UNSANDBOXED")
-                if os.environ.get("CLASSGRADER_SANDBOX_STRICT") == "1":
-                    raise RuntimeError("refusing to grade: " + message) from None
-                self.log.warning("WARNING: %s", message)
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
-        self.timeout_func = self._remaining_timeout
+        self._kernel = self._choose_kernel()
         return super().preprocess(nb, resources, km)
 
-    def _remaining_timeout(self, cell):
-        remaining = int(self._deadline - time.monotonic())
-        return max(1, min(self.timeout or remaining, remaining))
+    def _choose_kernel(self) -> str:
+        if not self.sandbox_kernel:
+            return ""
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+        try:
+            KernelSpecManager().get_kernel_spec(self.sandbox_kernel)
+            return self.sandbox_kernel
+        except NoSuchKernel:
+            message = (f"the sandbox kernel {self.sandbox_kernel!r} is not installed (run "
+                       "`python -m classgrader install-kernel`): student code runs UNSANDBOXED")
+            if os.environ.get("CLASSGRADER_SANDBOX_STRICT") == "1":
+                raise RuntimeError("refusing to grade: " + message) from None
+            self.log.warning("WARNING: %s", message)
+            return ""
+
+    def create_kernel_manager(self):
+        from classgrader.kernels import IPCKernelManager
+
+        self.kernel_manager_class = IPCKernelManager
+        if self._kernel:
+            self.kernel_name = self._kernel
+        return super().create_kernel_manager()
+
+    def _get_timeout(self, cell):
+        remaining = max(1, int(self._deadline - time.monotonic()))
+        return min(self.timeout or remaining, remaining)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

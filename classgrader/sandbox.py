@@ -209,7 +209,10 @@ def main(argv: list[str]) -> None:
     os.environ.update(HOME=str(home), TMPDIR=str(home), IPYTHONDIR=str(home / "ipython"),
                       MPLCONFIGDIR=str(home / "mpl"), XDG_CACHE_HOME=str(home / "cache"),
                       MPLBACKEND="module://matplotlib_inline.backend_inline",
-                      OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                      OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                      # ipykernel's subprocess-output pipe wants a TCP port, which the sandbox
+                      # refuses; its warning would land in the first cell's output.
+                      PYTHONWARNINGS="ignore:Couldn't bind IOPub Pipe")
     socket_dirs = []
     try:
         info = json.loads(Path(connection_file).read_text())
@@ -241,7 +244,8 @@ def main(argv: list[str]) -> None:
         if strict:
             raise SystemExit(3)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file,
-                              "--HistoryManager.hist_file=:memory:"])
+                              "--HistoryManager.hist_file=:memory:",
+                              "--IPKernelApp.exec_lines=import classgrader.guard"])
 
 
 def install_kernel_spec(prefix: str = sys.prefix) -> Path:

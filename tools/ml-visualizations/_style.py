@@ -7,6 +7,7 @@ plotting functions use so that they never change the caller's settings.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 import matplotlib as mpl
@@ -72,15 +73,19 @@ def apply_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
+@contextlib.contextmanager
 def style_context():
-    """Return a context manager that applies the mlviz style temporarily.
+    """Apply the mlviz style temporarily: ``with style_context(): ...``.
 
-    Returns
-    -------
-    contextlib.AbstractContextManager
-        ``with style_context(): ...`` restores the previous rcParams on exit.
+    The previous rcParams come back on exit, except ``interactive``: when the first figure of a
+    Jupyter session is drawn inside the context, the inline backend switches interactive mode on
+    while setting itself up, and restoring the old value would stop every later figure from
+    being shown.
     """
-    return mpl.rc_context(STYLE)
+    with mpl.rc_context(STYLE):
+        yield
+        interactive = mpl.is_interactive()
+    mpl.interactive(interactive)
 
 
 def save_figure(fig, out_path, *, suffixes=(".png", ".svg", ".pdf")) -> pathlib.Path:
