@@ -210,8 +210,10 @@ def expect_raises(exc_type: type[BaseException], func: Callable[..., Any], *args
     )
 
 
-def no_warnings(func: Callable[..., Any], *args: Any, name: str, **kwargs: Any) -> Any:
+def no_warnings(func: Callable[..., Any], *args: Any, name: str, advice: str = "", **kwargs: Any) -> Any:
     """Call ``func`` and fail if it emits any warning (for example numpy's overflow warning).
+
+    ``advice`` is added to the message (e.g. how to avoid dividing by zero).
 
     Returns
     -------
@@ -226,7 +228,7 @@ def no_warnings(func: Callable[..., Any], *args: Any, name: str, **kwargs: Any) 
         first = caught[0]
         raise AssertionError(
             f"{name} emitted a warning: {first.category.__name__}: {first.message}. "
-            "A numerically stable version produces no overflow or invalid-value warnings."
+            + (advice or "A numerically stable version produces no overflow or invalid-value warnings.")
         )
     return result
 

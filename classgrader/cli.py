@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
     p.add_argument("--strict", action="store_true", help="refuse to grade unless every sandbox layer works")
+    p.add_argument("--shard", help="grade only shard K/N of the students (for a CI matrix or job array)")
+    p.add_argument("--artifact", type=Path, help="with --shard: write the shard's results to this folder")
+
+    p = sub.add_parser("merge", help="merge shard artifacts into this course's gradebook and grades.csv")
+    p.add_argument("artifacts", nargs="+", type=Path, help="the shard artifact folders")
+    p.add_argument("--shards", type=_positive_int, required=True, help="how many shards there were (N)")
 
     sub.add_parser("check", help="check that the gradebook and autograded/ agree")
 
@@ -140,6 +146,19 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle.release(course, _selected(course, args.assignment))
             print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")
             return 0
+        if args.command == "merge":
+            from classgrader import shards
+
+            lifecycle.release(course, course.assignments())
+            report = shards.merge(course, args.artifacts, args.shards)
+            for problem in report.problems:
+                print(f"classgrader: merge: {problem}", file=sys.stderr)
+            if report.problems:
+                return 2
+            lifecycle.export_grades(course)
+            print(f"merged {len(report.merged)} submissions from {args.shards} shards; "
+                  f"grades.csv: {course.root / 'grades.csv'}")
+            return 0
         if args.command == "check":
             problems = grading.consistency(course)
             for problem in problems:
@@ -148,12 +167,26 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if not problems else 1
         if args.command == "grade":
             pairs = grading.find_submissions(course, args.assignment, args.student)
-            if not pairs:
+            shard = None
+            if args.shard:
+                from classgrader import shards
+
+                try:
+                    shard = shards.parse_shard(args.shard)
+                except ValueError as err:
+                    raise CourseError(str(err)) from None
+                pairs = shards.select(pairs, shard)
+            elif args.artifact:
+                raise CourseError("--artifact goes with --shard")
+            if not pairs and not shard:
                 print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
                 return 1
             if not _sandbox_ready(args.strict):
                 return 2
-            outcomes = grading.grade(course, pairs, args.jobs, force=args.force)
+            outcomes = grading.grade(course, pairs, args.jobs, force=args.force) if pairs else []
+            if args.artifact:
+                shards.write_artifact(course, shard, pairs, outcomes, args.artifact)
+                print(f"shard {args.shard}: {len(pairs)} submissions, artifact in {args.artifact}")
             counts = {}
             for o in outcomes:
                 counts[o.status] = counts.get(o.status, 0) + 1

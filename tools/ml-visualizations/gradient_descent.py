@@ -395,7 +395,7 @@ def animate_descent(f, path, out_path, fps=5, dpi=80):
         ax.set_ylim(window[2], window[3])
         ax.set_aspect("equal", adjustable="box")
         _label_axes(ax)
-        ax.legend(loc="best", fontsize=9)
+        ax.legend(loc="upper left", fontsize=9)  # fixed: "best" is searched anew in every frame
         title = ax.set_title(f"Gradient descent: step {len(pts) - 1} of {len(pts) - 1}")
         fig.tight_layout()  # once, with the longest title, so no frame is cropped
 
@@ -425,28 +425,33 @@ def _widgets_available() -> bool:
 
 
 def _slider_widget(f, paths, rates, window):
-    import ipywidgets as widgets
-    from IPython.display import display
+    """A slider over the rates above an image of the descent path, redrawn on change.
 
-    slider = widgets.SelectionSlider(options=[(f"{r:g}", r) for r in rates],
-                                     value=rates[min(1, len(rates) - 1)],
-                                     description="η", continuous_update=False)
-    out = widgets.Output()
+    The picture is an ``ipywidgets.Image`` holding PNG bytes (not an ``Output`` widget that
+    captures display calls), so the widget renders the same in JupyterLab and in headless
+    kernels, where output capture can wait for a front end that never answers.
+    """
+    import io
+
+    import ipywidgets as widgets
+
     by_verdict = {r: _verdict(p) for r, p in zip(rates, paths)}
     by_rate = {r: _finite_part(p) for r, p in zip(rates, paths)}
 
-    def redraw(change=None):
-        path = by_rate[slider.value]
-        with out:
-            out.clear_output(wait=True)
-            fig, _ = plot_descent_path(f, path, window=window,
-                                       title=f"η = {slider.value:g}: {by_verdict[slider.value]}")
-            display(fig)
-            plt.close(fig)
+    def png(rate):
+        fig, _ = plot_descent_path(f, by_rate[rate], window=window,
+                                   title=f"η = {rate:g}: {by_verdict[rate]}")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        plt.close(fig)
+        return buffer.getvalue()
 
-    slider.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([slider, out])
+    initial = rates[min(1, len(rates) - 1)]
+    slider = widgets.SelectionSlider(options=[(f"{r:g}", r) for r in rates], value=initial,
+                                     description="η", continuous_update=False)
+    image = widgets.Image(value=png(initial), format="png")
+    slider.observe(lambda change: setattr(image, "value", png(change["new"])), names="value")
+    return widgets.VBox([slider, image])
 
 
 def learning_rate_slider(f, grad, start, steps=30, rates=(0.01, 0.1, 0.5, 0.95, 1.05)):
