@@ -14,6 +14,8 @@ help:
 	@echo "make test     the whole test suite (what CI runs)"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make grade    autograde everything in submitted/ (parallel, integrity-checked)"
+	@echo "make feedback feedback HTML for everything graded (hidden tests not shown)"
+	@echo "make report   grades.csv, a Canvas CSV and the class report in reports/"
 	@echo "make bench    time make grade against plain sequential nbgrader autograde"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
@@ -38,6 +40,9 @@ grade: $(STAMP)
 
 feedback: $(STAMP)
 	$(PY) -m classgrader feedback
+
+report: $(STAMP)
+	$(PY) -m classgrader report
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("feedback", help="generate feedback HTML for everything graded")
     p.add_argument("--jobs", type=_positive_int, default=None)
 
+    p = sub.add_parser("summary", help="Markdown summary of one student's results (for a CI job summary)")
+    p.add_argument("--student", required=True)
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+
+    sub.add_parser("report", help="grades.csv, a Canvas CSV and a class report (Markdown + PNG) in reports/")
+
     p = sub.add_parser("demo", help="the whole life cycle on a demo class, with a results table")
     p.add_argument("--jobs", type=_positive_int, default=None)
 
@@ -201,9 +207,24 @@ def main(argv: list[str] | None = None) -> int:
             done = grading.generate_feedback(course, outcomes, args.jobs)
             print(f"feedback written for {sum(o.status == 'graded' for o in done)} of {len(done)} submissions")
             return 0 if all(o.status == "graded" for o in done) else 3
+        if args.command == "summary":
+            from classgrader.report import student_summary
+
+            print(student_summary(course, args.student, args.assignment))
+            return 0
+        if args.command == "report":
+            from classgrader.report import write_report
+
+            print(f"report written: {write_report(course)}")
+            return 0
         if args.command == "demo":
+            _sandbox_ready(strict=False)
             results = lifecycle.run(course, jobs=args.jobs)
-            print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}")
+            from classgrader.report import write_report
+
+            report = write_report(course)
+            print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
+                  f"report: {report}")
             return _report(results, time.perf_counter() - started)
         if args.command == "selfcheck":
             course.assignment(args.assignment)  # clear error for an unknown name

@@ -11,9 +11,11 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from classgrader.cli import temporary_course
+from classgrader.notebooks import autograded_items
 from conftest import ASSIGNMENTS, COURSE
 
 
@@ -46,13 +48,19 @@ def test_demo_runs_twice_with_the_same_table_and_leaves_grades_and_feedback(demo
 
     with open(demo_course / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    assignment = COURSE.assignment(ASSIGNMENTS[0])
+    auto_max = sum(autograded_items(nbformat.read(COURSE.source_notebook(assignment), as_version=4)).values())
     perfect = [r for r in rows if r["student_id"] == "perfect"]
-    assert perfect and float(perfect[0]["score"]) == float(perfect[0]["max_score"]) > 0
+    # grades.csv's max_score also counts the hand-graded written answer, which nobody has graded yet.
+    assert perfect and float(perfect[0]["score"]) == auto_max > 0
+    assert float(perfect[0]["max_score"]) > auto_max
     assert not [r for r in rows if r["student_id"] == "broken-json" and float(r["score"] or 0) > 0]
 
-    assignment = COURSE.assignment(ASSIGNMENTS[0])
     mistake = next(p for p in (demo_course / "feedback").iterdir() if p.name.startswith(ASSIGNMENTS[0][:2] + "-"))
     html = (mistake / assignment.name / f"{assignment.notebook}.html").read_text()
     assert "Diagnosis" in html or "Hint" in html, "the feedback must carry the failure message"
     assert "BEGIN HIDDEN TESTS" not in html and "classgrader.checks" not in html, "hidden test source leaked"
     assert (demo_course / "grading-status.json").exists()
+    report = (demo_course / "reports" / "report.md").read_text()
+    assert "Pass rate of every autograded item" in report and "broken-json" in report
+    assert (demo_course / "reports" / "canvas.csv").read_text().startswith("Student,ID,SIS User ID")
