@@ -41,6 +41,7 @@ def graded_class(assignment: str, tmp_root: Path) -> list[lifecycle.Result]:
     return _graded[assignment]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the markers
 def pytest_collection_modifyitems(items):
     """Keep every test of one assignment on the same xdist worker, so its class is graded once."""
     for item in items:
