@@ -26,7 +26,7 @@ from pathlib import Path
 from classgrader.cli import temporary_course
 from classgrader.course import Course, load_catalogue
 from classgrader.grading import ensure_tools_on_path
-from classgrader.lifecycle import BLANK, PERFECT, _hand_in, release
+from classgrader.lifecycle import BLANK, PERFECT, hand_in, release
 from classgrader.notebooks import fill_from_solutions, replace_function
 
 #: nbgrader's out-of-the-box settings for the baseline course (no course preprocessors, no sandbox).
@@ -88,11 +88,11 @@ def build_class(course: Course, per_assignment: int) -> list[tuple[str, str]]:
     for assignment in course.assignments():
         released = nbformat.read(course.release_notebook(assignment), as_version=4)
         perfect = fill_from_solutions(released, assignment.solutions_module)
-        _hand_in(course, PERFECT, assignment, perfect)
-        _hand_in(course, BLANK, assignment, released)
+        hand_in(course, PERFECT, assignment, perfect)
+        hand_in(course, BLANK, assignment, released)
         pairs += [(PERFECT, assignment.name), (BLANK, assignment.name)]
         for mistake in load_catalogue(assignment)[:max(per_assignment - 2, 0)]:
-            _hand_in(course, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
+            hand_in(course, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
             pairs.append((mistake.student, assignment.name))
     return pairs
 

@@ -87,7 +87,7 @@ def release(course: Course, assignments: list[Assignment]) -> None:
 # Building the class
 
 
-def _hand_in(course: Course, student: str, assignment: Assignment, nb: nbformat.NotebookNode | None,
+def hand_in(course: Course, student: str, assignment: Assignment, nb: nbformat.NotebookNode | None,
              filename: str | None = None, raw_text: str | None = None) -> None:
     """Copy the released folder (data files included) and write the student's notebook into it."""
     target = course.folder("submitted") / student / assignment.name
@@ -123,7 +123,7 @@ def _broken_hand_ins(course: Course, assignment: Assignment, perfect: nbformat.N
     expectations = []
     for student, reason in BROKEN_HAND_INS.items():
         made = how[student]
-        _hand_in(course, student, assignment, made.get("nb"), made.get("filename"), made.get("raw_text"))
+        hand_in(course, student, assignment, made.get("nb"), made.get("filename"), made.get("raw_text"))
         expectations.append(Expectation(student, assignment.name, "broken", quarantine_reason=reason,
                                         description=f"hand-in that is {student.replace('-', ' ')}"))
     return expectations
@@ -136,15 +136,15 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
     for index, assignment in enumerate(assignments):
         released = nbformat.read(course.release_notebook(assignment), as_version=4)
         perfect = fill_from_solutions(released, assignment.solutions_module)
-        _hand_in(course, PERFECT, assignment, perfect)
+        hand_in(course, PERFECT, assignment, perfect)
         expectations.append(Expectation(PERFECT, assignment.name, PERFECT, description="solutions package"))
-        _hand_in(course, BLANK, assignment, released)
+        hand_in(course, BLANK, assignment, released)
         items = frozenset(autograded_items(released))
         expectations.append(Expectation(BLANK, assignment.name, BLANK, loses=items,
                                         description="release handed in unchanged"))
         if with_source:
             source = nbformat.read(course.source_notebook(assignment), as_version=4)
-            _hand_in(course, SOURCE, assignment, source)
+            hand_in(course, SOURCE, assignment, source)
             expectations.append(Expectation(SOURCE, assignment.name, SOURCE, description="instructor's notebook"))
         for mistake in load_catalogue(assignment, catalogue_dir):
             unknown = set(mistake.loses) - items
@@ -152,7 +152,7 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
                 raise CourseError(f"mistake {mistake.id!r} of {assignment.name} names unknown items: "
                                   f"{', '.join(sorted(unknown))}")
             nb = replace_function(perfect, mistake.function, mistake.code)
-            _hand_in(course, mistake.student, assignment, nb)
+            hand_in(course, mistake.student, assignment, nb)
             expectations.append(Expectation(mistake.student, assignment.name, "mistake",
                                             loses=frozenset(mistake.loses), feedback=mistake.feedback,
                                             description=mistake.description))

@@ -186,7 +186,7 @@ def readable_roots() -> list[str]:
     return sorted({os.path.realpath(r) for r in roots if os.path.isdir(r)})
 
 
-def _private_home(connection_file: str) -> Path:
+def _private_home() -> Path:
     home = Path(tempfile.mkdtemp(prefix="classgrader-kernel-"))
     # Matplotlib's font list, copied so that the first plot does not rebuild it (seconds).
     cache = Path(os.environ.get("MPLCONFIGDIR", Path.home() / ".cache" / "matplotlib"))
@@ -205,7 +205,7 @@ def main(argv: list[str]) -> None:
     strict = settings.strict or os.environ.get("CLASSGRADER_SANDBOX_STRICT") == "1"
     problems = []
 
-    home = _private_home(connection_file)
+    home = _private_home()
     os.environ.update(HOME=str(home), TMPDIR=str(home), IPYTHONDIR=str(home / "ipython"),
                       MPLCONFIGDIR=str(home / "mpl"), XDG_CACHE_HOME=str(home / "cache"),
                       MPLBACKEND="module://matplotlib_inline.backend_inline",

@@ -22,7 +22,7 @@ import pytest
 
 from classgrader.course import Course, load_catalogue
 from classgrader.cli import temporary_course
-from classgrader.lifecycle import _hand_in, release
+from classgrader.lifecycle import hand_in, release
 from classgrader.notebooks import (autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta,
                                    replace_function)
 from conftest import COURSE
@@ -91,7 +91,7 @@ def _build(course: Course, attack: dict, port: int) -> None:
             cell.cell_type = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
-    _hand_in(course, attack["id"], assignment, nb)
+    hand_in(course, attack["id"], assignment, nb)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,8 @@ def graded_corpus():
         release(course, [course.assignment(ASSIGNMENT)])
         assignment = course.assignment(ASSIGNMENT)
         released = nbformat.read(course.release_notebook(assignment), as_version=4)
-        _hand_in(course, "perfect", assignment, fill_from_solutions(released, assignment.solutions_module))
-        _hand_in(course, "blank", assignment, released)
+        hand_in(course, "perfect", assignment, fill_from_solutions(released, assignment.solutions_module))
+        hand_in(course, "blank", assignment, released)
         for attack in CORPUS:
             _build(course, attack, listener.port)
         completed = subprocess.run([sys.executable, "-m", "classgrader", "--course", str(root), "grade",

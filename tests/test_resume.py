@@ -15,7 +15,7 @@ import pytest
 
 from classgrader.cli import temporary_course
 from classgrader.course import Course, load_catalogue
-from classgrader.lifecycle import _hand_in, release
+from classgrader.lifecycle import hand_in, release
 from classgrader.notebooks import fill_from_solutions, replace_function
 from conftest import ASSIGNMENTS, COURSE
 
@@ -35,11 +35,11 @@ def small_class():
     released = nbformat.read(course.release_notebook(assignment), as_version=4)
     perfect = fill_from_solutions(released, assignment.solutions_module)
     students = ["a-perfect", "b-blank"]
-    _hand_in(course, "a-perfect", assignment, perfect)
-    _hand_in(course, "b-blank", assignment, released)
+    hand_in(course, "a-perfect", assignment, perfect)
+    hand_in(course, "b-blank", assignment, released)
     for index, mistake in enumerate(load_catalogue(assignment)[:3]):
         student = f"c{index}-{mistake.id}"
-        _hand_in(course, student, assignment, replace_function(perfect, mistake.function, mistake.code))
+        hand_in(course, student, assignment, replace_function(perfect, mistake.function, mistake.code))
         students.append(student)
     yield course, assignment, students
     shutil.rmtree(root, ignore_errors=True)

@@ -17,7 +17,7 @@ import pytest
 
 from classgrader.cli import temporary_course
 from classgrader.course import Course, load_catalogue
-from classgrader.lifecycle import _hand_in, release
+from classgrader.lifecycle import hand_in, release
 from classgrader.notebooks import fill_from_solutions, replace_function
 from conftest import ASSIGNMENTS, COURSE
 
@@ -49,10 +49,10 @@ def courses(tmp_path_factory):
     release(first, [assignment])
     released = nbformat.read(first.release_notebook(assignment), as_version=4)
     perfect = fill_from_solutions(released, assignment.solutions_module)
-    _hand_in(first, "perfect", assignment, perfect)
-    _hand_in(first, "blank", assignment, released)
+    hand_in(first, "perfect", assignment, perfect)
+    hand_in(first, "blank", assignment, released)
     for mistake in load_catalogue(assignment)[:3]:
-        _hand_in(first, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
+        hand_in(first, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
     for name in ("one", "two"):
         shutil.copytree(roots["whole"] / "submitted", roots[name] / "submitted")
     artifacts = tmp_path_factory.mktemp("artifacts")
