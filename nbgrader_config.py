@@ -32,11 +32,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# Grading runs through the course's hardened preprocessors (classgrader/preprocessors.py), so
-# plain `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail
-# alone with a reason, a dead or hung kernel costs only the cells that did not run, run-time
-# tricks are undone before each test cell and detected after it, warnings on stderr do not zero
-# a correct answer, and outputs are capped in bytes.
+# Grading runs through the course's preprocessors (classgrader/grade/preprocessors.py), so plain
+# `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail alone
+# with a reason; the student's cells run in the sandboxed kernel while every test cell is decided
+# by the judge outside it, from the gradebook's copy of the test; a dead or hung kernel costs only
+# the cells that did not run; outputs are capped in bytes. Their settings (time budget per
+# notebook, output cap, sandbox limits) are traits with documented defaults: set
+# c.JudgedExecute.*, c.CapOutputBytes.* or c.Sandbox.* here to change them.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
     "nbgrader.preprocessors.ClearOutput",
@@ -46,18 +48,15 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "classgrader.grade.preprocessors.GuardedExecute",
+    "classgrader.grade.preprocessors.JudgedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "classgrader.grade.preprocessors.CapOutputBytes",
-    "classgrader.grade.preprocessors.HarmlessStderr",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.GuardedExecute.notebook_budget = 600   # seconds per notebook, on top of the per-cell timeout
-c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput counts only lines
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be

@@ -23,6 +23,11 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("connection_file", os.path.join(self._socket_dir, "connection.json"))
         super().__init__(**kwargs)
 
+    @property
+    def socket_dir(self) -> str:
+        """The kernel's private folder of Unix sockets (the judge connects to it there too)."""
+        return self._socket_dir
+
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         try:
             await super()._async_shutdown_kernel(now=now, restart=restart)

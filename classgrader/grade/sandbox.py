@@ -244,8 +244,7 @@ def main(argv: list[str]) -> None:
         if strict:
             raise SystemExit(3)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file,
-                              "--HistoryManager.hist_file=:memory:",
-                              "--IPKernelApp.exec_lines=import classgrader.grade.guard"])
+                              "--HistoryManager.hist_file=:memory:"])
 
 
 def install_kernel_spec(prefix: str = sys.prefix) -> Path:
