@@ -31,6 +31,7 @@ import numpy as np
 
 from classgrader.grade.judge.remote import is_remote, type_name
 from classgrader.grade.judge.session import active as active_session
+from classgrader.grade.judge.session import swapped
 from classgrader.model.status import DIAGNOSIS_PREFIX
 
 __all__ = [
@@ -260,21 +261,8 @@ def substitute(namespace: dict[str, Any], **replacements: Any) -> Iterator[None]
     kernel too, by functions that call back into the judge, so the correct version never enters it.
     """
     session = getattr(namespace, "judge_session", None)
-    if session is not None:
-        with session.substitute(namespace, replacements):
-            yield
-        return
-    missing = object()
-    saved = {key: namespace.get(key, missing) for key in replacements}
-    namespace.update(replacements)
-    try:
+    with session.substitute(namespace, replacements) if session else swapped(namespace, replacements):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is missing:
-                namespace.pop(key, None)
-            else:
-                namespace[key] = value
 
 
 def call_each(function: Callable[..., Any], rows: list) -> list:

@@ -7,7 +7,6 @@ are kept on one worker with ``xdist_group`` (see ``pytest_collection_modifyitems
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,7 @@ def course() -> Course:
     return COURSE
 
 
-def graded_class(assignment: str, tmp_root: Path) -> list[Result]:
+def graded_class(assignment: str) -> list[Result]:
     """The demo class of one assignment, graded in a scratch course (cached per worker)."""
     if assignment not in _graded:
         ensure_tools_on_path()

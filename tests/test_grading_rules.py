@@ -27,8 +27,8 @@ def _cases():
 
 
 @pytest.mark.parametrize(("assignment", "student"), list(_cases()))
-def test_submission_gets_exactly_what_it_should(assignment, student, tmp_path_factory):
-    results = {r.expectation.student: r for r in graded_class(assignment, tmp_path_factory.getbasetemp())}
+def test_submission_gets_exactly_what_it_should(assignment, student):
+    results = {r.expectation.student: r for r in graded_class(assignment)}
     assert student in results, f"{student} was not part of the graded class"
     result = results[student]
     kind = result.expectation.kind

@@ -181,9 +181,11 @@ def test_difference_error_bad_input(hs, errors, message):
     assert plt.get_fignums() == []
 
 
-def test_demo_errors_is_private():
+def test_demo_helper_is_private_and_every_public_name_exists():
+    assert callable(getattr(derivatives, "_demo_errors", None)), "the CLI's demo helper exists"
     assert "_demo_errors" not in derivatives.__all__
-    assert not hasattr(derivatives, "finite_difference_errors")
+    missing = [name for name in derivatives.__all__ if not hasattr(derivatives, name)]
+    assert not missing, f"__all__ names what the module does not define: {missing}"
 
 
 # ------------------------------------------------------------------ gradients

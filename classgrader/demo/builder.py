@@ -36,7 +36,6 @@ class Expectation:
     loses: frozenset[str] = frozenset()
     feedback: tuple[str, ...] = ()
     quarantine_reason: str = ""    # for broken hand-ins: a phrase the reason must contain
-    description: str = ""
 
 
 def hand_in(course: Course, student: str, assignment: Assignment, nb: nbformat.NotebookNode | None,
@@ -105,13 +104,12 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
         perfect = fill_from_solutions(released, assignment.solutions_module)
         items = frozenset(autograded_items(released))
         hand_in(course, PERFECT, assignment, perfect)
-        expectations.append(Expectation(PERFECT, assignment.name, PERFECT, description="solutions package"))
+        expectations.append(Expectation(PERFECT, assignment.name, PERFECT))
         hand_in(course, BLANK, assignment, released)
-        expectations.append(Expectation(BLANK, assignment.name, BLANK, loses=items,
-                                        description="release handed in unchanged"))
+        expectations.append(Expectation(BLANK, assignment.name, BLANK, loses=items))
         if with_source:
             hand_in(course, SOURCE, assignment, nbformat.read(course.source_notebook(assignment), as_version=4))
-            expectations.append(Expectation(SOURCE, assignment.name, SOURCE, description="instructor's notebook"))
+            expectations.append(Expectation(SOURCE, assignment.name, SOURCE))
         mistakes = load_catalogue(assignment, catalogue_dir)[:mistakes_per_assignment]
         for mistake in mistakes:
             unknown = set(mistake.loses) - items
@@ -120,12 +118,10 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
                                   f"{', '.join(sorted(unknown))}")
             hand_in(course, mistake.student, assignment, mistake.apply(perfect))
             expectations.append(Expectation(mistake.student, assignment.name, MISTAKE,
-                                            loses=frozenset(mistake.loses), feedback=mistake.feedback,
-                                            description=mistake.description))
+                                            loses=frozenset(mistake.loses), feedback=mistake.feedback))
         if with_broken and index == 0:
             for student, how in broken_notebooks(perfect).items():
                 hand_in(course, student, assignment, how.get("nb"), how.get("filename"), how.get("raw_text"))
                 expectations.append(Expectation(student, assignment.name, BROKEN,
-                                                quarantine_reason=BROKEN_HAND_INS[student],
-                                                description=f"hand-in that is {student.replace('-', ' ')}"))
+                                                quarantine_reason=BROKEN_HAND_INS[student]))
     return expectations

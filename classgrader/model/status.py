@@ -47,4 +47,5 @@ RUN_TROUBLE = {
     ErrorName.NOT_RUN: Status.CRASHED,
     ErrorName.CELL_TIMEOUT: Status.TIMED_OUT,
     ErrorName.TIME_BUDGET: Status.TIMED_OUT,
+    ErrorName.TEST_TIMEOUT: Status.TIMED_OUT,
 }

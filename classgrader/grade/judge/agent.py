@@ -20,7 +20,6 @@ code never come here.
 from __future__ import annotations
 
 import builtins
-import operator
 import socket
 import warnings
 from typing import Any
@@ -28,41 +27,33 @@ from typing import Any
 import numpy as np
 
 from classgrader.grade.judge import wire
+from classgrader.grade.judge.remote import OPERATORS, RemoteObject
 
-#: Operators the judge may apply to objects that live here, by name.
-OPERATORS = {name: getattr(operator, name) for name in (
-    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos", "abs",
-    "invert", "lt", "le", "eq", "ne", "gt", "ge", "getitem", "setitem", "delitem", "contains",
-    "index", "and_", "or_", "xor", "lshift", "rshift")}
-OPERATORS.update(len=len, bool=bool, float=float, int=int, complex=complex, hash=hash,
-                 isinstance=isinstance, issubclass=issubclass, callable=callable,
-                 repr=lambda o: repr(o)[:2000], str=lambda o: str(o)[:2000],
-                 list=lambda o: list(_limited(iter(o))), type_name=lambda o: type(o).__name__)
+#: What the judge may ask of the kernel.
+REQUESTS = frozenset({"lookup", "call", "getattr", "setattr", "op", "call_each", "fold", "substitute", "restore"})
 #: IPython's own names in the user namespace, never the student's.
 SHELL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "_", "__", "___", "_oh", "_ih", "_dh"})
-_MAX_ITEMS = 1_000_000
+class JudgePeer:
+    """The judge, seen from the kernel: what a :class:`RemoteObject` of the test's needs."""
 
+    def __init__(self, agent: "Agent"):
+        self.agent = agent
 
-def _limited(iterator):
-    for count, item in enumerate(iterator):
-        if count >= _MAX_ITEMS:
-            raise ValueError(f"more than {_MAX_ITEMS} items")
-        yield item
+    def call(self, obj, args: tuple, kwargs: dict):
+        codec = self.agent.codec
+        return self.agent.ask({"op": "call", "f": codec.encode(obj), "args": codec.encode(list(args)),
+                               "kwargs": codec.encode(dict(kwargs))})
 
+    def getattr(self, obj, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.agent.ask({"op": "getattr", "obj": self.agent.codec.encode(obj), "name": name})
 
-class JudgeFunction:
-    """A function of the judge's, passed to the student's code: calling it asks the judge."""
+    def setattr(self, obj, name: str, value) -> None:
+        raise AttributeError("the test's objects cannot be changed")
 
-    __slots__ = ("_agent", "_id")
-
-    def __init__(self, agent: "Agent", ident: int):
-        self._agent, self._id = agent, ident
-
-    def __call__(self, *args, **kwargs):
-        return self._agent.callback(self._id, args, kwargs)
-
-    def __repr__(self) -> str:
-        return "<function given by the test>"
+    def op(self, name: str, *operands):
+        return self.agent.ask({"op": "op", "name": name, "args": self.agent.codec.encode(list(operands))})
 
 
 def describe(error: BaseException) -> dict:
@@ -92,6 +83,8 @@ class Agent:
         self.codec = wire.Codec(self._export, self._resolve, self._identify)
         self._args: dict[int, Any] = {}      # $id key -> argument object of the current call
         self._originals: dict[int, Any] = {}  # $id key -> how the judge sent it
+        self.peer = JudgePeer(self)
+        self.judge_objects: dict[int, RemoteObject] = {}
 
     # --- references -------------------------------------------------------------------------
 
@@ -105,7 +98,7 @@ class Agent:
         return None
 
     def _export(self, value: Any) -> dict:
-        if isinstance(value, JudgeFunction):
+        if isinstance(value, RemoteObject) and value._session is self.peer:
             return {"$cb": value._id}
         ident = len(self.refs) + 1
         self.refs[ident] = value
@@ -125,16 +118,20 @@ class Agent:
                 raise wire.WireError("unknown reference")
             return self.refs[payload]
         if tag == "$cb":
-            if type(payload) is not int:
-                raise wire.WireError("malformed callback reference")
-            return JudgeFunction(self, payload)
+            if not (isinstance(payload, list) and len(payload) == 4 and type(payload[0]) is int):
+                raise wire.WireError("malformed reference to the test's object")
+            ident, type_name, is_callable, is_class = payload
+            if ident not in self.judge_objects:
+                self.judge_objects[ident] = RemoteObject(self.peer, ident, str(type_name)[:100],
+                                                         bool(is_callable), bool(is_class))
+            return self.judge_objects[ident]
         if tag == "$lib":
             return wire.library_function(payload)
         if tag == "$id":
             key, inner = wire.pair(payload)
             value = self.codec.decode(inner)
             self._args[key] = value
-            self._originals[key] = inner
+            self._originals[key] = (inner, _members(value))
             return value
         if tag == "$alias":
             if payload not in self._args:
@@ -160,16 +157,9 @@ class Agent:
             wire.send(self.sock, {"error": {"type": "MemoryError", "bases": ["MemoryError", "Exception"],
                                             "message": f"the value is too large to send ({err})"}})
 
-    def callback(self, ident: int, args: tuple, kwargs: dict) -> Any:
-        """Call the judge's function ``ident``; answer the judge's own requests meanwhile."""
-        saved_args, saved_originals = self._args, self._originals
-        self._args, self._originals = {}, {}
-        try:
-            request = {"op": "callback", "id": ident, "args": self.codec.encode(list(args)),
-                       "kwargs": self.codec.encode(dict(kwargs))}
-        finally:
-            self._args, self._originals = saved_args, saved_originals
-        wire.send(self.sock, request)
+    def ask(self, request: dict) -> Any:
+        """Send a request to the judge; answer the judge's own requests until its reply comes."""
+        self.reply(request)
         while True:
             message = wire.receive(self.sock)
             if "op" in message:
@@ -182,7 +172,7 @@ class Agent:
     def handle(self, message: dict) -> dict:
         """One request -> its reply (errors in the student's code are replies too)."""
         op = message.get("op")
-        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) and op.isidentifier() else None
+        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) and op in REQUESTS else None
         if handler is None:
             return {"error": {"type": "WireError", "bases": [], "message": f"unknown request {op!r}"}}
         saved_args, saved_originals = self._args, self._originals
@@ -224,16 +214,18 @@ class Agent:
                 "warnings": [[w.category.__name__, str(w.message)[:300]] for w in caught[:20]]}
 
     def _changed(self) -> list:
+        """[key, new value, members] of every argument the call changed (content or members)."""
         changed = []
         for key, value in self._args.items():
-            outer = self._args
-            self._args = {}
+            outer, self._args = self._args, {}
             try:
                 now = self.codec.encode(value)
             finally:
                 self._args = outer
-            if now != self._originals.get(key):
-                changed.append([key, now])
+            sent, members = self._originals.get(key, (None, None))
+            same = _same_members(members, value)
+            if now != sent or (same is not None and not _all_kept(same)):
+                changed.append([key, now, same])
         return changed
 
     def op_getattr(self, message: dict) -> dict:
@@ -244,7 +236,8 @@ class Agent:
         return {"ok": None}
 
     def op_op(self, message: dict) -> dict:
-        function = OPERATORS.get(message.get("name"))
+        name = message.get("name")
+        function = OPERATORS.get(name) if isinstance(name, str) else None
         if function is None:
             raise wire.WireError(f"unknown operator {message.get('name')!r}")
         operands = self.codec.decode(message.get("args", []))
@@ -272,19 +265,45 @@ class Agent:
         return {"ok": None}
 
     def op_restore(self, message: dict) -> dict:
-        self.restore()
+        names = message.get("names")
+        self.restore([n for n in names if isinstance(n, str)] if isinstance(names, list) else None)
         return {"ok": None}
 
-    def restore(self) -> None:
-        for name, value in self.saved.items():
+    def restore(self, names: list[str] | None = None) -> None:
+        """Put back the notebook's own values of substituted names (all of them by default)."""
+        for name in list(self.saved) if names is None else [n for n in names if n in self.saved]:
+            value = self.saved.pop(name)
             if value is _MISSING:
                 self.namespace.pop(name, None)
             else:
                 self.namespace[name] = value
-        self.saved.clear()
 
 
 _MISSING = object()
+
+
+def _members(value: Any):
+    """The element objects of a list or dict argument, to tell later which ones were replaced."""
+    if type(value) is list:
+        return list(value)
+    if type(value) is dict:
+        return dict(value)
+    return None
+
+
+def _same_members(members, value: Any):
+    """For each element now in a list (value in a dict): the original one it still is, or None."""
+    if type(value) is list and type(members) is list:
+        return [next((j for j, old in enumerate(members) if old is item), None) for item in value]
+    if type(value) is dict and type(members) is dict:
+        return [[key, key in members and members[key] is item] for key, item in value.items()]
+    return None
+
+
+def _all_kept(same: list) -> bool:
+    if same and isinstance(same[0], list):
+        return all(kept for _, kept in same)
+    return same == list(range(len(same)))
 
 
 def _name(message: dict) -> str:

@@ -4,10 +4,35 @@ A :class:`RemoteObject` is what a hidden test holds when the student's code hand
 that is not plain data: a function, a class, a ``Value``. Calling it, reading an attribute or
 applying an operator asks the kernel (one round trip each) and returns plain data or another
 stand-in. ``isinstance(x, Value)`` works when ``Value`` is the stand-in of a class.
+
+The kernel holds the same kind of stand-in for the test's own objects that it receives (a function
+to differentiate, a correct ``Dual`` class swapped in, a random generator): there the "session" is
+the agent's view of the judge. This module therefore imports nothing but the standard library.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
+
+#: Operators one side may apply to the other side's objects, by name.
+OPERATORS = {name: getattr(operator, name) for name in (
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos", "abs",
+    "invert", "lt", "le", "eq", "ne", "gt", "ge", "getitem", "setitem", "delitem", "contains",
+    "index", "and_", "or_", "xor", "lshift", "rshift")}
+OPERATORS.update(len=len, bool=bool, float=float, int=int, complex=complex, hash=hash,
+                 isinstance=isinstance, issubclass=issubclass, callable=callable,
+                 repr=lambda o: repr(o)[:2000], str=lambda o: str(o)[:2000],
+                 list=lambda o: list(_limited(iter(o))), type_name=lambda o: type(o).__name__)
+#: Operators that change the object they apply to (never allowed on the test's own objects).
+MUTATING = frozenset({"setitem", "delitem"})
+_MAX_ITEMS = 1_000_000
+
+
+def _limited(iterator):
+    for count, item in enumerate(iterator):
+        if count >= _MAX_ITEMS:
+            raise ValueError(f"more than {_MAX_ITEMS} items")
+        yield item
 
 
 class RemoteObject:

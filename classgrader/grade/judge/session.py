@@ -17,15 +17,22 @@ import contextlib
 import contextvars
 import socket
 import time
+import types
 from typing import Any, Iterator
 
 import numpy as np
 
 from classgrader.grade.judge import wire
-from classgrader.grade.judge.remote import RemoteObject
+from classgrader.grade.judge.remote import MUTATING, OPERATORS, RemoteObject
 
 #: Types of arguments whose identity and in-place changes the judge keeps track of.
 MUTABLE = (np.ndarray, list, dict, set)
+#: Where the test's classes and objects that the kernel may hold come from (top-level module
+#: names): the test cell itself, numpy (a random generator), and the reference package (a correct
+#: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
+SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
+#: What the kernel may ask of the judge about the test's objects.
+KERNEL_REQUESTS = frozenset({"call", "getattr", "op"})
 
 _ACTIVE: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("judge_session", default=None)
 
@@ -96,7 +103,8 @@ class Session:
 
     def __init__(self, sock: socket.socket, deadline: float):
         self.sock, self.deadline = sock, deadline
-        self.callbacks: dict[int, Any] = {}
+        self.shared: dict[int, Any] = {}          # the test's objects the kernel holds, by id
+        self._shared_ids: dict[int, int] = {}      # id() of such an object -> its id
         self.watching: list | None = None     # warnings of calls, while a check watches them
         self.codec = wire.Codec(self._export, self._resolve)
         self._call_args: dict[int, Any] = {}
@@ -137,16 +145,14 @@ class Session:
             raise KernelLost(f"the kernel sent something that is not a valid answer ({err})") from None
 
     def request(self, message: dict) -> dict:
-        """Send a request; serve the kernel's callbacks until its reply comes."""
+        """Send a request; answer the kernel's requests about the test's objects until the reply."""
         self.calls += 1
         self._send(message)
         while True:
             reply = self._receive()
-            if reply.get("op") == "callback":
-                self._send(self._serve_callback(reply))
-                continue
             if "op" in reply:
-                raise KernelLost(f"unexpected request {str(reply.get('op'))[:40]!r} from the kernel")
+                self._send(self._serve(reply))
+                continue
             if "error" in reply:
                 error = reply["error"]
                 if isinstance(error, dict) and error.get("type") == "WireError":
@@ -156,23 +162,56 @@ class Session:
                 raise KernelLost("the kernel sent a reply without a value")
             return reply
 
-    def _serve_callback(self, message: dict) -> dict:
-        function = self.callbacks.get(message.get("id")) if type(message.get("id")) is int else None
-        if function is None:
-            return {"error": {"type": "LookupError", "message": "no such function"}}
+    def _serve(self, message: dict) -> dict:
+        """A request of the student's code about one of the test's objects (a call, say)."""
+        op = message.get("op")
+        if not isinstance(op, str) or op not in KERNEL_REQUESTS:
+            raise KernelLost(f"unexpected request {str(op)[:40]!r} from the kernel")
         try:
-            args = self.codec.decode(message.get("args", []))
-            kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
-            if type(args) is not list or type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
-                raise wire.WireError("malformed callback")
-            return {"ok": self.codec.encode(function(*args, **kwargs))}
+            return {"ok": self.codec.encode(self._perform(op, message))}
         except JudgeStop:
             raise
         except wire.WireError as err:
-            raise KernelLost(f"malformed callback ({err})") from None
+            raise KernelLost(f"a malformed request from the kernel ({err})") from None
         except Exception as err:  # noqa: BLE001 - passed on to the student's code
             # Only the type crosses: a message could quote what the test expects.
             return {"error": {"type": type(err).__name__, "message": "raised by the test's function"}}
+
+    def _perform(self, op: str, message: dict) -> Any:
+        if op == "op":
+            name = message.get("name")
+            if not isinstance(name, str) or name not in OPERATORS or name in MUTATING:
+                raise wire.WireError(f"operator {str(name)[:40]!r} is not allowed on the test's objects")
+            operands = self._decode_list(message.get("args", []))
+            if not any(id(v) in self._shared_ids for v in operands):
+                raise wire.WireError("an operator request that involves none of the test's objects")
+            return OPERATORS[name](*operands)
+        target = self.codec.decode(message.get("f" if op == "call" else "obj"))
+        if id(target) not in self._shared_ids:
+            raise wire.WireError("a request about something the kernel was never given")
+        if op == "getattr":
+            name = message.get("name")
+            if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+                raise AttributeError(name)
+            return getattr(target, name)
+        args = self._decode_list(message.get("args", []))
+        kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
+        if type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
+            raise wire.WireError("malformed keyword arguments")
+        return target(*args, **kwargs)
+
+    def _decode(self, data: Any) -> Any:
+        """Data from the kernel; anything malformed ends the conversation (never a test's except)."""
+        try:
+            return self.codec.decode(data)
+        except (wire.WireError, RecursionError, ValueError, TypeError) as err:
+            raise KernelLost(f"the kernel sent a malformed value ({str(err)[:100]})") from None
+
+    def _decode_list(self, data: Any) -> list:
+        values = self.codec.decode(data)
+        if type(values) is not list:
+            raise wire.WireError("malformed arguments")
+        return values
 
     # --- values -----------------------------------------------------------------------------
 
@@ -182,12 +221,14 @@ class Session:
         name = wire.library_name(value) if callable(value) else None
         if name:
             return {"$lib": name}
-        if callable(value):
-            ident = len(self.callbacks) + 1
-            self.callbacks[ident] = value
-            return {"$cb": ident}
-        raise TypeError(f"a {type(value).__name__} cannot be passed to the student's code; pass plain "
-                        "data (numbers, numpy arrays, strings, containers) or functions")
+        if not shareable(value):
+            raise TypeError(f"a {type(value).__name__} cannot be passed to the student's code; pass plain "
+                            "data (numbers, numpy arrays, strings, containers), functions or objects of the test")
+        ident = self._shared_ids.get(id(value))
+        if ident is None:
+            ident = self._shared_ids[id(value)] = len(self.shared) + 1
+            self.shared[ident] = value
+        return {"$cb": [ident, type(value).__name__, callable(value), isinstance(value, type)]}
 
     def _resolve(self, tag: str, payload: Any) -> Any:
         if tag == "$ref":
@@ -196,9 +237,9 @@ class Session:
             ident, type_name, is_callable, is_class = payload
             return RemoteObject(self, ident, str(type_name)[:100], bool(is_callable), bool(is_class))
         if tag == "$cb":
-            if payload not in self.callbacks:
-                raise wire.WireError("unknown callback")
-            return self.callbacks[payload]
+            if type(payload) is not int or payload not in self.shared:
+                raise wire.WireError("unknown reference to the test's object")
+            return self.shared[payload]
         if tag == "$alias":
             if payload not in self._call_args:
                 raise wire.WireError("unknown argument")
@@ -246,7 +287,7 @@ class Session:
         found = self.request({"op": "lookup", "names": names})["ok"]
         if not isinstance(found, dict):
             raise KernelLost("malformed lookup reply")
-        return {str(name): self.codec.decode(value) for name, value in found.items()}
+        return {str(name): self._decode(value) for name, value in found.items()}
 
     def call(self, function: Any, args: tuple, kwargs: dict) -> Any:
         outer = self._call_args
@@ -258,7 +299,7 @@ class Session:
             if self.watching is not None:
                 message["errstate"] = {"all": "warn", "under": "ignore"}
             reply = self.request(message)
-            result = self.codec.decode(reply.get("ok"))
+            result = self._decode(reply.get("ok"))
             self._apply_changes(reply.get("changed", []))
             self._note_warnings(reply.get("warnings", []))
             return result
@@ -267,9 +308,11 @@ class Session:
 
     def _apply_changes(self, changed: Any) -> None:
         for item in changed if isinstance(changed, list) else []:
-            key, data = wire.pair(item)
-            if key in self._call_args:
-                update_in_place(self._call_args[key], self.codec.decode(data))
+            if not (isinstance(item, list) and len(item) == 3):
+                raise KernelLost("the kernel sent a malformed report of changed arguments")
+            key, data, same = item
+            if isinstance(key, int) and key in self._call_args:
+                update_in_place(self._call_args[key], self._decode(data), same)
 
     def _note_warnings(self, caught: Any) -> None:
         if self.watching is None or not isinstance(caught, list):
@@ -279,43 +322,36 @@ class Session:
                 self.watching.append((str(item[0])[:60], str(item[1])[:300]))
 
     def getattr(self, obj: RemoteObject, name: str) -> Any:
-        return self.codec.decode(self.request({"op": "getattr", "obj": self.codec.encode(obj),
-                                               "name": name}).get("ok"))
+        return self._decode(self.request({"op": "getattr", "obj": self.codec.encode(obj),
+                                          "name": name}).get("ok"))
 
     def setattr(self, obj: RemoteObject, name: str, value: Any) -> None:
         self.request({"op": "setattr", "obj": self.codec.encode(obj), "name": name,
                       "value": self.codec.encode(value)})
 
     def op(self, name: str, *operands: Any) -> Any:
-        return self.codec.decode(self.request({"op": "op", "name": name,
-                                               "args": self.codec.encode(list(operands))}).get("ok"))
+        return self._decode(self.request({"op": "op", "name": name,
+                                          "args": self.codec.encode(list(operands))}).get("ok"))
 
     def call_each(self, function: Any, rows: list) -> list:
         """``[function(*row) for row in rows]`` in the kernel, in one round trip."""
-        return self.codec.decode(self.request({"op": "call_each", "f": self.codec.encode(function),
-                                               "rows": self.codec.encode([list(r) for r in rows])}).get("ok"))
+        return self._decode(self.request({"op": "call_each", "f": self.codec.encode(function),
+                                          "rows": self.codec.encode([list(r) for r in rows])}).get("ok"))
 
     def fold(self, function: Any, start: Any, items: list) -> Any:
         """``functools.reduce(function, items, start)`` in the kernel, in one round trip."""
-        return self.codec.decode(self.request({"op": "fold", "f": self.codec.encode(function),
-                                               "start": self.codec.encode(start),
-                                               "items": self.codec.encode(list(items))}).get("ok"))
+        return self._decode(self.request({"op": "fold", "f": self.codec.encode(function),
+                                          "start": self.codec.encode(start),
+                                          "items": self.codec.encode(list(items))}).get("ok"))
 
     @contextlib.contextmanager
     def substitute(self, namespace: dict, replacements: dict) -> Iterator[None]:
         """Swap names in the notebook (and in the test's namespace) for the test's own values."""
-        missing = object()
-        saved = {name: namespace.get(name, missing) for name in replacements}
         self.request({"op": "substitute", "names": self.codec.encode(dict(replacements))})
-        namespace.update(replacements)
         try:
-            yield
+            with swapped(namespace, replacements):
+                yield
         finally:
-            for name, value in saved.items():
-                if value is missing:
-                    namespace.pop(name, None)
-                else:
-                    namespace[name] = value
             self.request({"op": "restore", "names": list(replacements)})
 
     @contextlib.contextmanager
@@ -330,37 +366,80 @@ class Session:
                 outer.extend(caught)
 
 
-def update_in_place(old: Any, new: Any) -> None:
-    """Make ``old`` (the test's argument) look like ``new`` (the same argument after the call)."""
+def shareable(value: Any) -> bool:
+    """May the kernel hold a reference to this object of the judge's (see SHAREABLE_MODULES)?"""
+    if isinstance(value, types.ModuleType):
+        return False
+    if isinstance(value, types.FunctionType):
+        return True
+    owner = getattr(value, "__self__", None)
+    if isinstance(value, (types.MethodType, types.BuiltinMethodType)) and owner is not None \
+            and not isinstance(owner, types.ModuleType):
+        value = owner
+    module = getattr(value, "__module__", None) if isinstance(value, (type, types.FunctionType)) \
+        else type(value).__module__
+    return isinstance(module, str) and module.split(".")[0] in SHAREABLE_MODULES
+
+
+@contextlib.contextmanager
+def swapped(namespace: dict, replacements: dict) -> Iterator[None]:
+    """Replace names in a namespace while the block runs, then put back what was there."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+def update_in_place(old: Any, new: Any, same: Any = None) -> None:
+    """Make ``old`` (the test's argument) look like ``new`` (the same argument after the call).
+
+    ``same`` says, for a list, which original element each element still is (an index or None)
+    and, for a dict, whether each key still holds its original value: those keep their identity
+    (their contents updated), the others are the new objects.
+    """
     if type(old) is np.ndarray and type(new) is np.ndarray:
-        if old.dtype == new.dtype and old.size == new.size:
-            if old.shape != new.shape:
-                with contextlib.suppress(AttributeError, ValueError):
-                    old.shape = new.shape
-            if old.shape == new.shape:
-                if old.flags.writeable:
-                    old[...] = new
-                return
-        raise KernelLost("the student's code changed the shape or dtype of an array argument in place")
-    if type(old) is list and type(new) is list:
-        for index, item in enumerate(new[:len(old)]):
-            if type(old[index]) is np.ndarray and type(item) is np.ndarray \
-                    and old[index].shape == item.shape and old[index].dtype == item.dtype:
-                old[index][...] = item
-            else:
-                old[index] = item
-        del old[len(new):]
-        old.extend(new[len(old):])
+        _update_array(old, new)
+    elif type(old) is list and type(new) is list:
+        originals = list(old)
+        kept = same if isinstance(same, list) and len(same) == len(new) else [None] * len(new)
+        old[:] = [_kept(originals, j, item) for j, item in zip(kept, new)]
     elif type(old) is dict and type(new) is dict:
-        for key in [k for k in old if k not in new]:
-            del old[key]
+        kept = dict(p for p in same if isinstance(p, list) and len(p) == 2) if isinstance(same, list) else {}
+        originals = dict(old)
+        old.clear()
         for key, item in new.items():
-            current = old.get(key)
-            if type(current) is np.ndarray and type(item) is np.ndarray \
-                    and current.shape == item.shape and current.dtype == item.dtype:
-                current[...] = item
-            else:
-                old[key] = item
+            old[key] = _kept(originals, key, item) if kept.get(key) is True and key in originals else item
     elif type(old) is set and type(new) is set:
         old.clear()
         old.update(new)
+
+
+def _kept(originals, where, item: Any) -> Any:
+    """The original element at ``where`` with ``item``'s contents, or ``item`` itself."""
+    if where is None or (isinstance(originals, list) and not (isinstance(where, int) and 0 <= where < len(originals))):
+        return item
+    original = originals[where]
+    if type(original) is np.ndarray and type(item) is np.ndarray:
+        _update_array(original, item)
+        return original
+    if type(original) in (list, dict) and type(item) is type(original):
+        update_in_place(original, item)
+        return original
+    return item
+
+
+def _update_array(old: np.ndarray, new: np.ndarray) -> None:
+    if old.dtype != new.dtype or old.size != new.size:
+        raise KernelLost("the student's code changed the shape or dtype of an array argument in place")
+    if old.shape != new.shape:
+        with contextlib.suppress(AttributeError, ValueError):
+            old.shape = new.shape
+    if old.shape == new.shape and old.flags.writeable:
+        old[...] = new

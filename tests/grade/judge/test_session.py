@@ -95,6 +95,20 @@ class Counter:
 
 def make_counters(n):
     return [Counter(i) for i in range(n)]
+
+def seeded_with(make, value):
+    x = make(value, 1.0)
+    y = 2 * x + x * x
+    return [isinstance(y, make), y.value, y.deriv]
+
+def draws(rng, n):
+    return rng.normal(0.0, 1.0, size=n)
+
+def peek(obj):
+    return obj._secret
+
+def ask_judge_to_compute(obj):
+    return pow(10, 10)
 '''
 
 
@@ -330,7 +344,8 @@ def test_malformed_bytes_stop_the_conversation(raw):
 @given(st.recursive(st.none() | st.integers() | st.text(max_size=8) | st.floats(),
                     lambda c: st.lists(c, max_size=3) | st.dictionaries(
                         st.sampled_from(["ok", "error", "op", "$ref", "$cb", "$a", "$n", "$t", "$d",
-                                         "$view", "$alias", "$lib", "type", "bases", "id", "x"]), c,
+                                         "$view", "$alias", "$lib", "type", "bases", "id", "x",
+                                         "changed", "warnings", "f", "args", "name"]), c,
                         max_size=3), max_leaves=10))
 def test_any_reply_gives_data_a_student_error_or_a_stop(reply):
     """Whatever a hostile kernel answers, the judge gets plain data, a student error or a stop."""
@@ -345,8 +360,9 @@ def test_any_reply_gives_data_a_student_error_or_a_stop(reply):
             pass
 
     threading.Thread(target=answer, daemon=True).start()
+    function = RemoteObject(session, 1, "function", True, False)
     try:
-        session.lookup(["x"])
+        session.call(function, (np.ones(2), [np.zeros(1)], {"k": 1}), {})
     except (KernelLost, OutOfTime):
         pass
     except StudentRaised:
@@ -354,3 +370,65 @@ def test_any_reply_gives_data_a_student_error_or_a_stop(reply):
     finally:
         judge_end.close()
         kernel_end.close()
+
+
+class Pair:
+    """A class of the test's (like a correct Dual swapped in) used by the student's code."""
+
+    def __init__(self, value, deriv=0.0):
+        self.value, self.deriv = float(value), float(deriv)
+        self._secret = "expected 12.01"
+
+    def __add__(self, other):
+        other = other if isinstance(other, Pair) else Pair(other)
+        return Pair(self.value + other.value, self.deriv + other.deriv)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Pair) else Pair(other)
+        return Pair(self.value * other.value, self.deriv * other.value + self.value * other.deriv)
+
+    __rmul__ = __mul__
+
+
+Pair.__module__ = "__judge__"   # as if defined in a test cell (the judge runs cells as __judge__)
+
+
+def test_the_student_code_can_use_the_tests_own_classes_and_generators(pair):
+    session, _ = pair
+    is_pair, value, deriv = student(session, "seeded_with")(Pair, 3.0)
+    assert is_pair is True and value == 15.0 and deriv == 8.0
+    expected = np.random.default_rng(7).normal(0.0, 1.0, size=4)
+    rng = np.random.default_rng(7)
+    np.testing.assert_array_equal(student(session, "draws")(rng, 4), expected)
+    assert rng.bit_generator.state != np.random.default_rng(7).bit_generator.state, "the test's generator advanced"
+
+
+def test_the_student_code_cannot_reach_inside_the_tests_objects(pair):
+    session, _ = pair
+    with pytest.raises(AttributeError):
+        student(session, "peek")(Pair(1.0))
+    with pytest.raises(TypeError):
+        student(session, "apply")(lambda f: f, sys_module_stand_in())
+
+
+def sys_module_stand_in():
+    import os
+    return os
+
+
+def test_replaced_list_entries_are_new_objects_for_the_test(pair):
+    session, namespace = pair
+    exec("def replace_entries(items):\n    items[0] = items[0] * 2\n    return None\n"
+         "def scale_entries(items):\n    for item in items:\n        item *= 2\n", namespace)
+    first, second = np.ones(2), np.ones(3)
+    items = [first, second]
+    student(session, "replace_entries")(items)
+    assert items[0] is not first and items[1] is second
+    np.testing.assert_array_equal(items[0], [2.0, 2.0])
+    np.testing.assert_array_equal(first, [1.0, 1.0])
+    items = [first, second]
+    student(session, "scale_entries")(items)
+    assert items[0] is first and items[1] is second
+    np.testing.assert_array_equal(second, [2.0, 2.0, 2.0])
