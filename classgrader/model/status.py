@@ -11,6 +11,9 @@ from enum import StrEnum
 #: Machine-readable per-submission outcome file, next to the gradebook.
 STATUS_FILE = "grading-status.json"
 
+#: Per-submission record of the last collection from the students' repositories, next to the gradebook.
+COLLECTION_FILE = "collection.json"
+
 #: A failure message line that names a catalogued mistake starts with this.
 DIAGNOSIS_PREFIX = "Diagnosis: "
 
@@ -47,3 +50,19 @@ RUN_TROUBLE = {
     ErrorName.CELL_TIMEOUT: Status.TIMED_OUT,
     ErrorName.TIME_BUDGET: Status.TIMED_OUT,
 }
+
+
+class Collection(StrEnum):
+    """What collecting one student's assignment from their repository did."""
+
+    COLLECTED = "collected"    # new or changed work copied into submitted/
+    UNCHANGED = "unchanged"    # the same files as in submitted/ already: nothing touched
+    PROBLEM = "problem"        # nothing collected, with a reason
+
+
+class Delivery(StrEnum):
+    """What returning one student's feedback to their repository did."""
+
+    RETURNED = "returned"      # a commit with the feedback was pushed
+    UP_TO_DATE = "up to date"  # the repository already holds exactly this feedback
+    PROBLEM = "problem"        # nothing pushed, with a reason
