@@ -243,15 +243,17 @@ def _collect(course: Course, args) -> int:
 
 # --- feedback -----------------------------------------------------------------------------------
 
-@command("feedback", "generate feedback HTML for everything graded", JOBS)
+@command("feedback", "generate feedback HTML for everything graded since its feedback was written", JOBS,
+         arg("--force", action="store_true", help="regenerate the feedback of every graded submission"))
 def _feedback(course: Course, args) -> int:
     from classgrader.feedback.feedback import generate_feedback
     from classgrader.grade.runner import Outcome, find_submissions
 
     outcomes = [Outcome(s, a, Status.GRADED) for s, a in find_submissions(course)
                 if (course.folder("autograded") / s / a).is_dir()]
-    done = generate_feedback(course, outcomes, args.jobs)
-    print(f"feedback written for {sum(o.status == Status.GRADED for o in done)} of {len(done)} submissions")
+    done = generate_feedback(course, outcomes, args.jobs, force=args.force)
+    print(f"feedback written for {sum(o.status == Status.GRADED for o in done)} of {len(done)} submissions "
+          f"({len(outcomes) - len(done)} already up to date)")
     return 0 if all(o.status == Status.GRADED for o in done) else 3
 
 

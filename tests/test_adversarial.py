@@ -111,8 +111,10 @@ def graded_corpus():
         hand_in(course, "blank", assignment, released)
         for attack in CORPUS:
             _build(course, attack, listener.port)
+        # The corpus holds hand-ins that must be quarantined: accepting that, the command exits 0.
         completed = subprocess.run([sys.executable, "-m", "classgrader", "--course", str(root), "grade",
-                                    "--jobs", "2"], capture_output=True, text=True, timeout=1500)
+                                    "--jobs", "2", "--accept-failures"], capture_output=True, text=True,
+                                   timeout=1500)
         status = {(r["student"], r["assignment"]): r for r in json.loads((root / "grading-status.json").read_text())}
         scores = _scores(course)
         yield {"course": course, "completed": completed, "status": status, "scores": scores,
