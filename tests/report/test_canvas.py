@@ -1,17 +1,9 @@
-"""The demo class's canvas.csv, read back with the rules of Canvas's gradebook importer.
-
-The rules are those of ``GradebookImporter`` in instructure/canvas-lms
-(``app/models/gradebook_importer.rb``): the header row (``Student``, ``ID``, then ``SIS User ID``
-and ``SIS Login ID``, then ``Section`` as the last student column), a row whose first cell holds
-``Points Possible``, assignment titles ``Title (id)`` or plain, students found by ID, SIS User ID,
-SIS Login ID or name, and scores that are numbers (empty or ``-`` for none). On top of Canvas's
-rules, the course promises: every roster student once, each assignment's full points (hand-graded
-cells included) as Points Possible, and no score above it.
+"""The demo class's canvas.csv, read back with the rules of Canvas's gradebook importer
+(:mod:`canvas_rules`), with hand-graded points, a mapped title and a name with a comma; and the
+roster's import into the gradebook.
 """
 from __future__ import annotations
 
-import csv
-import re
 import shutil
 
 import nbformat
@@ -22,47 +14,11 @@ from classgrader.demo.demo import demo_roster_path, run
 from classgrader.model.course import Course, CourseError, temporary_course
 from classgrader.model.notebooks import autograded_items, nbgrader_meta
 from classgrader.report.report import write_report
+from canvas_rules import TITLE_AND_ID, canvas_import
 from conftest import ASSIGNMENTS, COURSE
 
 ASSIGNMENT = ASSIGNMENTS[0]
 CANVAS_TITLE = "Derivatives (48213)"
-#: Canvas's own patterns (gradebook_importer.rb, Assignment.title_and_id).
-SIS_USER, SIS_LOGIN = re.compile(r"SIS\s+User\s+ID"), re.compile(r"SIS\s+Login\s+ID")
-TITLE_AND_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")
-NOT_ASSIGNMENTS = ("Current Score", "Current Points", "Current Grade", "Final Score", "Final Points",
-                   "Final Grade", "Override Score", "Override Grade", "Override Status")
-
-
-def canvas_import(path) -> dict:
-    """Read a gradebook CSV as Canvas's importer does; assert each rule on the way."""
-    rows = list(csv.reader(open(path, newline="", encoding="utf-8")))
-    assert len({len(r) for r in rows}) == 1, "every row must have as many comma-separated fields"
-    header = rows[0]
-    assert len(header) > 3 and "Student" in header[0] and "ID" in header[1], "invalid header row"
-    assert SIS_USER.search(header[2]) and SIS_LOGIN.search(header[3]), "SIS User ID, SIS Login ID expected"
-    assert "Section" in header[4], "the last student column must be Section"
-    columns = [(i, title) for i, title in enumerate(header[5:], start=5)
-               if not any(word in title for word in NOT_ASSIGNMENTS)]
-    points_rows = [r for r in rows[1:] if "Points Possible" in r[0]]
-    assert len(points_rows) == 1, "one Points Possible row"
-    points = {title: float(points_rows[0][i]) for i, title in columns}
-    students = {}
-    for row in rows[1:]:
-        if row is points_rows[0]:
-            continue
-        assert row[1] or row[2] or row[3], f"{row[0]}: Canvas would match this student by name only"
-        scores = {}
-        for i, title in columns:
-            cell = row[i].strip()
-            if cell in ("", "-"):
-                continue
-            assert re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cell), f"{row[0]}: {title}: {cell!r} is not a number"
-            scores[title] = float(cell)
-            assert 0 <= scores[title] <= points[title], f"{row[0]}: {title}: {cell} of {points[title]}"
-        students[row[2]] = {"name": row[0], "login": row[3], "scores": scores}
-    return {"points": points, "students": students, "titles": [t for _, t in columns]}
-
-
 @pytest.fixture(scope="module")
 def demo_class():
     """The demo class of one assignment (two mistakes), with its roster and one student's
