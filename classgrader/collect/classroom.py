@@ -7,6 +7,9 @@ two layouts:
 * ``<assignment>/<notebook>.ipynb``: one repository for the whole course (the student kit);
 * ``<notebook>.ipynb`` at the top: one repository per assignment.
 
+A notebook whose cells are still the released ones is "not started" and not copied, so a course
+repository holding every assignment from the first day costs nothing until the student works.
+
 The files found are compared with ``submitted/<student>/<assignment>/``. Only when they differ is
 the folder replaced, with nbgrader's ``timestamp.txt`` set to the time of the last commit that
 touched the assignment, so that nbgrader's late penalties apply. Unchanged work is not touched at
@@ -116,6 +119,10 @@ def collect(course: Course, roster: list[RosterEntry], assignments: list[Assignm
                 row = Collected(entry.id, assignment.name, Collection.PROBLEM, checked=now.isoformat())
                 row.repository = classroom.repository(entry, assignment)
                 earlier = previous.get((entry.id, assignment.name))
+                if not entry.github and "{github}" in classroom.url + classroom.prefix:
+                    row.reason = "the roster has no GitHub user name for this student"
+                    rows.append(row)
+                    continue
                 try:
                     repo = _clone_once(row.repository, Path(scratch), env, classroom.branch, clones)
                     _collect_one(course, repo, assignment, row, earlier)
@@ -154,6 +161,9 @@ def _collect_one(course: Course, repo: Path, assignment: Assignment, row: Collec
     row.committed = dt.datetime.fromisoformat(committed).astimezone(dt.timezone.utc).isoformat()
     files, ignored = hand_in_files(course, folder)
     target = course.folder("submitted") / row.student / assignment.name
+    if not target.exists() and untouched(course, assignment, folder):
+        row.status, row.reason = Collection.NOT_STARTED, "the notebook is still the released one"
+        return
     if same_files(files, target):
         stamp = target / "timestamp.txt"
         row.status = Collection.UNCHANGED
@@ -195,6 +205,19 @@ def locate(repo: Path, assignment: Assignment) -> tuple[Path | None, str]:
         where = f"{assignment.name}/" if folder == nested else "the top of the repository"
         return None, f"no notebook in {where}: expected {notebook}"
     return folder, ""
+
+
+def untouched(course: Course, assignment: Assignment, folder: Path) -> bool:
+    """True when the notebook's cells are exactly the released ones (outputs and metadata aside)."""
+    import nbformat
+
+    def sources(path: Path) -> list[tuple[str, str]]:
+        return [(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
+
+    try:
+        return sources(folder / f"{assignment.notebook}.ipynb") == sources(course.release_notebook(assignment))
+    except Exception:  # noqa: BLE001 - unreadable: not the release; the grader will say what is wrong
+        return False
 
 
 def hand_in_files(course: Course, folder: Path) -> tuple[dict[str, Path], list[str]]:

@@ -55,7 +55,9 @@ def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
 
 
 def clone(url: str, into: Path, env: dict[str, str], branch: str = "") -> Path:
-    """A full clone of ``url`` (history is needed for commit times), only one branch, no tags."""
-    args = ["clone", "--quiet", "--no-tags", "--single-branch"] + (["--branch", branch] if branch else [])
+    """A clone of one branch of ``url`` with its history (for commit times) but, where the server
+    allows it (GitHub does), without the contents of old versions (``--filter=blob:none``)."""
+    args = ["clone", "--quiet", "--no-tags", "--single-branch", "--filter=blob:none"] \
+        + (["--branch", branch] if branch else [])
     git(*args, url, str(into), env=env)
     return into

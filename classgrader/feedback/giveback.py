@@ -43,7 +43,8 @@ def give_back(course: Course, students: list[str], assignments: list[str],
               classroom: Classroom) -> list[Returned]:
     """Return the feedback of these students and assignments; one :class:`Returned` each collected."""
     ledger = read_ledger(course)
-    rows = [ledger[(s, a)] for s in students for a in assignments if (s, a) in ledger]
+    rows = [ledger[(s, a)] for s in students for a in assignments
+            if (s, a) in ledger and ledger[(s, a)].status != Collection.NOT_STARTED]
     by_repository: dict[str, list[Collected]] = {}
     for row in rows:
         by_repository.setdefault(row.repository, []).append(row)

@@ -57,6 +57,7 @@ class Collection(StrEnum):
 
     COLLECTED = "collected"    # new or changed work copied into submitted/
     UNCHANGED = "unchanged"    # the same files as in submitted/ already: nothing touched
+    NOT_STARTED = "not started"  # the notebook is still the released one: nothing to grade
     PROBLEM = "problem"        # nothing collected, with a reason
 
 

@@ -1,10 +1,11 @@
 """Collect, grade and return against real git repositories with file:// remotes.
 
 A class of bare repositories is built: students with the kit's layout and with one notebook at
-the top, one without a notebook, one with an unexpected layout, one whose notebook is broken, and
-one whose repository does not exist. The course (a fresh temporary copy) then runs the same
-commands as the course-side workflow, through the command line: roster, collect, grade,
-feedback, return; then all of it again with nothing changed, then again after one new push.
+the top, one without a notebook, one with an unexpected layout, one whose notebook is broken, one
+who has not started (the released notebook untouched), and one whose repository does not exist.
+The course (a fresh temporary copy) then runs the same commands as the course-side workflow,
+through the command line: roster, collect, grade, feedback, return; then all of it again with
+nothing changed, then again after one new push.
 """
 from __future__ import annotations
 
@@ -108,8 +109,9 @@ def classroom(tmp_path_factory):
         "carol": _push(remotes, "carol", {"README.md": "nothing here yet"}, "start"),
         "dave": _push(remotes, "dave", {f"homework/{notebook}": perfect}, "elsewhere"),
         "frank": _push(remotes, "frank", {f"{ASSIGNMENT}/{notebook}": '{"cells": [ broken'}, "oops"),
+        "gina": _push(remotes, "gina", {f"{ASSIGNMENT}/{notebook}": nbformat.writes(released)}, "template"),
     }
-    students = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    students = ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
     roster = [RosterEntry(id=s, github=s, first_name=s.title(), last_name="Example", sis_user_id=f"S{i}")
               for i, s in enumerate(students)]
     write_roster(roster, root / "students.csv")
@@ -154,7 +156,8 @@ def test_collect_copies_work_with_commit_time_and_explains_what_it_cannot(classr
     assert "no notebook" in rows["carol"]["reason"] and "README.md" not in rows["carol"]["reason"]
     assert "unexpected layout" in rows["dave"]["reason"] and f"homework/{notebook}" in rows["dave"]["reason"]
     assert "cannot collect" in rows["erin"]["reason"]
-    for student in ("carol", "dave", "erin"):
+    assert rows["gina"]["status"] == "not started", "the untouched release is not handed in"
+    for student in ("carol", "dave", "erin", "gina"):
         assert not (root / "submitted" / student).exists()
 
 
@@ -188,7 +191,8 @@ def test_return_pushes_feedback_branch_and_leaves_main_alone(classroom, first_ro
     assert "failed" in bob, "bob's catalogued mistake must show as a failed item"
     assert "unexpected layout" in _show(remotes, "dave", f"feedback/{ASSIGNMENT}/README.md")
     assert "quarantined" in _show(remotes, "frank", f"feedback/{ASSIGNMENT}/README.md")
-    assert "problem    erin" in returned.stdout
+    assert "problem    erin" in returned.stdout and "gina" not in returned.stdout
+    assert not _branch(remotes, "gina", "feedback")
 
 
 @pytest.mark.xdist_group("classroom")
