@@ -3,18 +3,23 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Optional dependencies: dev (the test suite, with the browser test) by default; the grading
+# workflow sets EXTRAS= (empty) to install only what grading needs.
+EXTRAS ?= dev
+STAMP  := $(VENV)/.installed$(if $(EXTRAS),-$(EXTRAS))
 KERNEL := $(VENV)/.kernel-installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv demo test release grade feedback report lab images bench clean
+.PHONY: help venv demo test release grade collect return feedback report lab images bench clean
 
 help:
 	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
 	@echo "make test     the whole test suite (what CI runs)"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make grade    autograde everything in submitted/ (parallel, integrity-checked)"
+	@echo "make collect  bring the roster's GitHub Classroom repositories into submitted/"
+	@echo "make return   push feedback and scores back to the students' repositories"
 	@echo "make feedback feedback HTML for everything graded (hidden tests not shown)"
 	@echo "make report   grades.csv, a Canvas CSV and the class report in reports/"
 	@echo "make bench    time make grade against plain sequential nbgrader autograde"
@@ -26,7 +31,7 @@ venv: $(STAMP) $(KERNEL)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.$(if $(EXTRAS),[$(EXTRAS)])'
 	@touch $@
 
 # The grading kernel's spec names the sandbox launcher: reinstalled whenever the launcher changes.
@@ -41,7 +46,14 @@ demo: venv
 	$(PY) -m classgrader demo
 
 grade: venv
-	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD) --artifact shards/$(subst /,-of-,$(SHARD)))
+	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD) --artifact shards/$(subst /,-of-,$(SHARD))) $(if $(ACCEPT_FAILURES),--accept-failures)
+
+collect: venv
+	$(PY) -m classgrader roster
+	$(PY) -m classgrader collect $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ACCEPT_FAILURES),--accept-failures)
+
+return: venv
+	$(PY) -m classgrader return $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ACCEPT_FAILURES),--accept-failures)
 
 feedback: venv
 	$(PY) -m classgrader feedback

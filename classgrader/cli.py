@@ -34,7 +34,14 @@ def arg(*flags: str, **options) -> tuple[tuple[str, ...], dict]:
 
 
 ASSIGNMENTS = arg("--assignment", action="append", help="only this assignment (repeatable)")
+STUDENTS = arg("--student", action="append", help="only this student (repeatable)")
 JOBS = arg("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
+ROSTER = arg("--roster", type=Path, help="the roster CSV (default: c.Roster.path, students.csv)")
+ACCEPT = arg("--accept-failures", action="store_true",
+             help="exit 0 even when some submissions need a person (otherwise exit 3)")
+
+#: Exit code of a command that did its work, but some students' work needs a person.
+NEEDS_ATTENTION = 3
 
 
 @dataclass(frozen=True)
@@ -92,12 +99,29 @@ def _release(course: Course, args) -> int:
 
 # --- grade --------------------------------------------------------------------------------------
 
-@command("grade", "autograde submitted/ with integrity checks, in parallel", ASSIGNMENTS,
-         arg("--student", action="append", help="only this student (repeatable)"), JOBS,
+def _verdict(counts: dict[str, int], bad: tuple, accept: bool, what: str) -> int:
+    """Print the counts; the exit code: NEEDS_ATTENTION when any outcome is ``bad``, unless accepted."""
+    print("\n" + (", ".join(f"{n} {status}" for status, n in counts.items()) or f"nothing {what}"))
+    trouble = sum(n for status, n in counts.items() if status in bad)
+    if trouble and not accept:
+        print(f"classgrader: {trouble} need a person (see above); --accept-failures exits 0 anyway",
+              file=sys.stderr)
+        return NEEDS_ATTENTION
+    return 0
+
+
+def _count(rows) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+@command("grade", "autograde submitted/ with integrity checks, in parallel", ASSIGNMENTS, STUDENTS, JOBS,
          arg("--force", action="store_true", help="regrade submissions that are already graded"),
          arg("--strict", action="store_true", help="refuse to grade unless every sandbox layer works"),
          arg("--shard", help="grade only shard K/N of the students (for a CI matrix or job array)"),
-         arg("--artifact", type=Path, help="with --shard: write the shard's results to this folder"))
+         arg("--artifact", type=Path, help="with --shard: write the shard's results to this folder"), ACCEPT)
 def _grade(course: Course, args) -> int:
     from classgrader.grade import runner, shards
 
@@ -120,13 +144,10 @@ def _grade(course: Course, args) -> int:
     if args.artifact:
         shards.write_artifact(course, shard, pairs, outcomes, args.artifact)
         print(f"shard {args.shard}: {len(pairs)} submissions, artifact in {args.artifact}")
-    counts: dict[str, int] = {}
     for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
         print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
-    print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items())
-          + f"; status file: {course.root / STATUS_FILE}")
-    return 0
+    print(f"status file: {course.root / STATUS_FILE}")
+    return _verdict(_count(outcomes), (Status.FAILED, Status.QUARANTINED), args.accept_failures, "graded")
 
 
 @command("merge", "merge shard artifacts into this course's gradebook and grades.csv",
@@ -178,18 +199,76 @@ def _sandbox_check(course: Course, args) -> int:
     return 0 if all(v.startswith("ok") for v in report.values()) else 1
 
 
+# --- collect ------------------------------------------------------------------------------------
+
+def _roster(course: Course, path: Path | None, students: list[str] | None):
+    from classgrader.collect.roster import read_roster, roster_path
+
+    entries = read_roster(roster_path(course, path))
+    unknown = sorted(set(students or []) - {e.id for e in entries})
+    if unknown:
+        raise CourseError(f"not in the roster: {', '.join(unknown)}")
+    return [e for e in entries if not students or e.id in students]
+
+
+@command("roster", "check the roster (students.csv) and import it into the gradebook", ROSTER)
+def _import_roster(course: Course, args) -> int:
+    from classgrader.collect.roster import import_roster, roster_path
+
+    path = roster_path(course, args.roster)
+    entries = import_roster(course, path)
+    print(f"{len(entries)} students imported into the gradebook from {path}")
+    return 0
+
+
+@command("collect", "bring each roster student's repository into submitted/ with git",
+         ASSIGNMENTS, STUDENTS, ROSTER,
+         arg("--url", help="each repository's URL, with {github}, {student}, {assignment} "
+                           "(default: c.Classroom.url)"),
+         arg("--changed", type=Path, help="write the student/assignment folders collected anew "
+                                          "to this file, one a line"), ACCEPT)
+def _collect(course: Course, args) -> int:
+    from classgrader.collect.classroom import collect, settings
+    from classgrader.model.status import Collection
+
+    roster = _roster(course, args.roster, args.student)
+    rows = collect(course, roster, _selected(course, args.assignment), settings(course, args.url))
+    for r in rows:
+        print(f"{r.status:<10} {r.student}/{r.assignment}" + (f": {r.reason}" if r.reason else ""))
+    if args.changed:
+        fresh = [f"{r.student}/{r.assignment}\n" for r in rows if r.status == Collection.COLLECTED]
+        args.changed.write_text("".join(fresh), encoding="utf-8")
+    return _verdict(_count(rows), (Collection.PROBLEM,), args.accept_failures, "collected")
+
+
 # --- feedback -----------------------------------------------------------------------------------
 
-@command("feedback", "generate feedback HTML for everything graded", JOBS)
+@command("feedback", "generate feedback HTML for everything graded since its feedback was written", JOBS,
+         arg("--force", action="store_true", help="regenerate the feedback of every graded submission"))
 def _feedback(course: Course, args) -> int:
     from classgrader.feedback.feedback import generate_feedback
     from classgrader.grade.runner import Outcome, find_submissions
 
     outcomes = [Outcome(s, a, Status.GRADED) for s, a in find_submissions(course)
                 if (course.folder("autograded") / s / a).is_dir()]
-    done = generate_feedback(course, outcomes, args.jobs)
-    print(f"feedback written for {sum(o.status == Status.GRADED for o in done)} of {len(done)} submissions")
+    done = generate_feedback(course, outcomes, args.jobs, force=args.force)
+    print(f"feedback written for {sum(o.status == Status.GRADED for o in done)} of {len(done)} submissions "
+          f"({len(outcomes) - len(done)} already up to date)")
     return 0 if all(o.status == Status.GRADED for o in done) else 3
+
+
+@command("return", "push each student's feedback and score to their repository's feedback branch",
+         ASSIGNMENTS, STUDENTS, ROSTER, ACCEPT)
+def _return(course: Course, args) -> int:
+    from classgrader.collect.classroom import settings
+    from classgrader.feedback.giveback import give_back
+    from classgrader.model.status import Delivery
+
+    students = [e.id for e in _roster(course, args.roster, args.student)]
+    rows = give_back(course, students, [a.name for a in _selected(course, args.assignment)], settings(course))
+    for r in rows:
+        print(f"{r.status:<10} {r.student}/{r.assignment}" + (f": {r.reason}" if r.reason else ""))
+    return _verdict(_count(rows), (Delivery.PROBLEM,), args.accept_failures, "returned (collect first)")
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -203,11 +282,16 @@ def _summary(course: Course, args) -> int:
     return 0
 
 
-@command("report", "grades.csv, a Canvas CSV and a class report (Markdown + PNG) in reports/")
+@command("report", "grades.csv, a Canvas CSV (with a roster) and a class report (Markdown + PNG) in reports/",
+         ROSTER)
 def _report(course: Course, args) -> int:
+    from classgrader.collect.roster import roster_path
     from classgrader.report.report import write_report
 
-    print(f"report written: {write_report(course)}")
+    roster = roster_path(course, args.roster)
+    if not roster.is_file():
+        print(f"no roster at {roster}: no canvas.csv (see docs/classroom.md)", file=sys.stderr)
+    print(f"report written: {write_report(course, roster=roster)}")
     return 0
 
 
@@ -235,13 +319,13 @@ def _print_results(results, seconds: float) -> int:
 
 @command("demo", "the whole life cycle on a demo class, with a results table", JOBS)
 def _demo(course: Course, args) -> int:
-    from classgrader.demo.demo import run
+    from classgrader.demo.demo import demo_roster_path, run
     from classgrader.report.report import write_report
 
     started = time.perf_counter()
     _sandbox_ready(strict=False)
     results = run(course, jobs=args.jobs)
-    report = write_report(course)
+    report = write_report(course, roster=demo_roster_path(course))
     print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
           f"report: {report}")
     return _print_results(results, time.perf_counter() - started)

@@ -156,7 +156,9 @@ def _scratch(listener: _Listener) -> Course:
 
 def _run(course: Course, way: str) -> subprocess.CompletedProcess:
     if way == "grade-command":
-        command = [sys.executable, "-m", "classgrader", "--course", str(course.root), "grade", "--jobs", "2"]
+        # The corpus holds hand-ins that must be quarantined: accepting that, the command exits 0.
+        command = [sys.executable, "-m", "classgrader", "--course", str(course.root), "grade", "--jobs", "2",
+                   "--accept-failures"]
     else:
         command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
     done = subprocess.run(command, cwd=course.root, capture_output=True, text=True, timeout=1500,

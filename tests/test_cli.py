@@ -26,6 +26,9 @@ def _run(*args, cwd=None):
     (["grade", "--jobs", "many"], "expected a whole number"),
     (["--course", "/nonexistent/course", "release"], "not a course folder"),
     (["frobnicate"], "invalid choice"),
+    (["roster", "--roster", "/nonexistent/students.csv"], "no roster at /nonexistent/students.csv"),
+    (["collect", "--roster", "/nonexistent/students.csv"], "no roster at"),
+    (["return", "--roster", "/nonexistent/students.csv"], "no roster at"),
 ])
 def test_bad_arguments_are_refused_clearly(args, message):
     completed = _run(*args)

@@ -16,6 +16,7 @@ import pytest
 
 from classgrader.model.course import temporary_course
 from classgrader.model.notebooks import autograded_items
+from canvas_rules import canvas_import
 from conftest import ASSIGNMENTS, COURSE
 
 
@@ -63,4 +64,10 @@ def test_demo_runs_twice_with_the_same_table_and_leaves_grades_and_feedback(demo
     assert (demo_course / "grading-status.json").exists()
     report = (demo_course / "reports" / "report.md").read_text()
     assert "Pass rate of every autograded item" in report and "broken-json" in report
-    assert (demo_course / "reports" / "canvas.csv").read_text().startswith("Student,ID,SIS User ID")
+    canvas = canvas_import(demo_course / "reports" / "canvas.csv")
+    assert canvas["points"] == {assignment.name: float(perfect[0]["max_score"])}, "full points, hand-graded too"
+    with open(demo_course / "reports" / "demo-students.csv", newline="") as handle:
+        roster = {r["sis_user_id"]: r["id"] for r in csv.DictReader(handle)}
+    assert sorted(canvas["students"]) == sorted(roster) and len(roster) == len({r["student_id"] for r in rows})
+    perfect_row = canvas["students"][next(k for k, v in roster.items() if v == "perfect")]
+    assert perfect_row["scores"] == {assignment.name: auto_max}

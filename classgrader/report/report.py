@@ -3,9 +3,8 @@
 Writes into ``reports/``:
 
 * ``grades.csv`` — nbgrader's own export (``nbgrader export``), also copied to the course root;
-* ``canvas.csv`` — the same scores in the column layout Canvas's gradebook import expects
-  (Student, ID, SIS User ID, SIS Login ID, Section, one column per assignment, and a
-  "Points Possible" row);
+* ``canvas.csv`` — the same scores for Canvas's gradebook import, one row per student of the
+  roster (:mod:`classgrader.report.canvas`; written only when there is a roster);
 * ``report.md`` with PNG plots — the score distribution of every assignment, the pass rate of
   every autograded item, the most frequent diagnosed mistakes (the "Diagnosis:" lines of the
   failure messages), and the quarantined or flagged submissions with their reasons.
@@ -13,7 +12,6 @@ Writes into ``reports/``:
 from __future__ import annotations
 
 import collections
-import csv
 import json
 import re
 import shutil
@@ -89,35 +87,29 @@ def _histograms(totals: dict[str, list[float]], maxima: dict[str, float], out: P
     return path
 
 
-def write_canvas_csv(grades_csv: Path, out: Path, maxima: dict[str, float]) -> Path:
-    """Canvas gradebook import layout, from nbgrader's grades.csv."""
-    scores: dict[str, dict[str, str]] = collections.defaultdict(dict)
-    names: dict[str, tuple[str, str]] = {}
-    with open(grades_csv, newline="") as handle:
-        for row in csv.DictReader(handle):
-            scores[row["student_id"]][row["assignment"]] = row["score"]
-            names[row["student_id"]] = (row.get("first_name") or "", row.get("last_name") or "")
-    assignments = list(maxima)
-    path = out / "canvas.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
-        writer.writerow(["Points Possible", "", "", "", "", *(f"{maxima[a]:g}" for a in assignments)])
-        for student in sorted(scores):
-            first, last = names[student]
-            display = f"{last}, {first}" if first or last else student
-            writer.writerow([display, "", student, student, "", *(scores[student].get(a, "") for a in assignments)])
-    return path
+def _canvas_section(course: Course, grades: Path, out: Path, roster: Path | None) -> list[str]:
+    """Write canvas.csv when there is a roster; the report's lines about it either way."""
+    from classgrader.collect.roster import read_roster
+    from classgrader.report.canvas import write_canvas_csv
+
+    lines = ["## Canvas import", ""]
+    if roster is None or not roster.is_file():
+        (out / "canvas.csv").unlink(missing_ok=True)
+        return lines + [f"No canvas.csv: there is no roster ({roster}). Canvas matches students by "
+                        "the roster's ids; see docs/classroom.md.", ""]
+    canvas = write_canvas_csv(course, grades, read_roster(roster), out)
+    lines.append(f"`{canvas.path.name}`: {canvas.students} students of the roster {roster.name}.")
+    return lines + [f"* {warning}" for warning in canvas.warnings] + [""]
 
 
-def write_report(course: Course, out: Path | None = None) -> Path:
-    """Write grades.csv, canvas.csv and report.md (with plots); returns the report's path."""
+def write_report(course: Course, out: Path | None = None, roster: Path | None = None) -> Path:
+    """Write grades.csv, canvas.csv (with a roster) and report.md (with plots); returns the report's path."""
     out = out or course.root / "reports"
     out.mkdir(parents=True, exist_ok=True)
     grades = export_grades(course)
     shutil.copy2(grades, out / "grades.csv")
     items, totals, maxima = _item_results(course)
-    write_canvas_csv(grades, out, maxima)
+    canvas = _canvas_section(course, grades, out, roster)
     plot = _histograms(totals, maxima, out)
     statuses = []
     if (course.root / STATUS_FILE).exists():
@@ -157,6 +149,7 @@ def write_report(course: Course, out: Path | None = None) -> Path:
             lines.append(f"| {s['student']} | {s['assignment']} | {s['status']} | {s['reason'].replace('|', '/')[:300]} |")
     else:
         lines.append("None: every submission was graded normally.")
+    lines += ["", *canvas]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
