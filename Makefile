@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv demo test release grade feedback report lab images bench clean
+.PHONY: help venv demo test release grade feedback report lab images bench clean student-kit
 
 help:
 	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench    time make grade against plain sequential nbgrader autograde"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
+	@echo "make student-kit [KIT=path]  the student kit (default build/student-kit): no answers in it"
 
 venv: $(STAMP)
 
@@ -49,6 +50,10 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	cd release && ../$(VENV)/bin/jupyter lab
+
+KIT ?= build/student-kit
+student-kit: $(STAMP)
+	$(PY) -m classgrader kit --out $(KIT)
 
 images: $(STAMP)
 	$(PY) -m mlviz.gallery docs/images

@@ -42,7 +42,9 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
+    # handed in untouched (the hidden tests it restores are why the checksums differ)
+    "classgrader.preprocessors.RestoreHiddenTests",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
@@ -58,6 +60,22 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.GuardedExecute.notebook_budget = 600   # seconds per notebook, on top of the per-cell timeout
 c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput counts only lines
+
+# Late work. Each assignment's due date lives in the gradebook (formgrader: Manage Assignments,
+# or `nbgrader db assignment add 01-derivatives --duedate="2025-03-14 17:00 Europe/Berlin"`);
+# a submission's time is the one `nbgrader submit` stamped on it. Each started day late costs
+# this share of the notebook's points (classgrader/late.py; nbgrader's own choices are
+# LateSubmissionPlugin with penalty_method "none" or "zero").
+c.AssignLatePenalties.plugin_class = "classgrader.late.LatePenalty"
+c.LatePenalty.fraction_per_day = 0.1
+
+# The exchange: where `nbgrader release_assignment` puts assignments for `nbgrader fetch_assignment`
+# (and JupyterLab's Assignment List), where `nbgrader submit` hands them in for `nbgrader collect`,
+# and where feedback is returned. The default is a folder next to this file (git-ignored), enough
+# for one machine. On a JupyterHub, point it at a folder every user can read and write, the same
+# path in the instructor's and every student's server, e.g. "/srv/nbgrader/exchange"; students need
+# that path and the course id in their own nbgrader_config.py (docs/instructors.md).
+c.Exchange.root = os.path.join(_here, "exchange")
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be

@@ -7,6 +7,7 @@ grade       integrity-check and autograde everything in submitted/ (or some of i
 feedback    nbgrader generate_feedback for everything graded
 demo        the whole life cycle on a demo class in this course folder, with a results table
 selfcheck   the same life cycle for one assignment in a temporary copy of the course
+kit         the student kit: released notebooks, the picture library, a README and CI, no answers
 """
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole life cycle on a demo class, with a results table")
     p.add_argument("--jobs", type=_positive_int, default=None)
 
+    p = sub.add_parser("kit", help="write the student kit: released notebooks, picture library, README, CI")
+    p.add_argument("--out", type=Path, help="the kit's folder (default: build/student-kit in the course)")
+
     sub.add_parser("install-kernel", help="install the sandboxed grading kernel spec into this environment")
     sub.add_parser("sandbox-check", help="report which sandbox layers work on this machine")
 
@@ -128,6 +132,14 @@ def _sandbox_ready(strict: bool) -> bool:
     return True
 
 
+def _kit(course: Course, out: Path | None) -> int:
+    from classgrader.release.kit import build_kit
+
+    kit = build_kit(course, out)
+    print(f"student kit written to {kit}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     grading.ensure_tools_on_path()
@@ -148,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             for layer, state in report.items():
                 print(f"{layer:<12} {state}")
             return 0 if all(v.startswith("ok") for v in report.values()) else 1
+        if args.command == "kit":
+            return _kit(course, args.out)
         if args.command == "release":
             lifecycle.release(course, _selected(course, args.assignment))
             print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")
