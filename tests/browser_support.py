@@ -259,6 +259,24 @@ def chromium_context(user_data_dir: Path):
 
 
 # --------------------------------------------------------------------------- notebooks
+WRITTEN_ANSWER = "A written answer, typed in by a test (graded by hand)."
+
+
+def answered(nb, solutions_module: str, written: str = WRITTEN_ANSWER):
+    """A released notebook answered from the solutions package; written answers get ``written``.
+
+    ``fill_from_solutions`` answers the code cells only, and nbgrader's Validate rightly
+    reports a written answer still reading "YOUR ANSWER HERE" as not provided.
+    """
+    from classgrader.notebooks import fill_from_solutions
+
+    filled = fill_from_solutions(nb, solutions_module)
+    for cell in filled.cells:
+        if cell.cell_type == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = written
+    return filled
+
+
 def code_cells(nb) -> list[tuple[int, object]]:
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 

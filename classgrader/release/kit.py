@@ -76,6 +76,9 @@ def build_kit(course: Course, destination: os.PathLike | str | None = None) -> P
     _check_destination(course, destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)   # mkdtemp makes it private; a kit is an ordinary folder
     try:
         _write_kit(course, staging)
         problems = find_secrets(staging, course)
