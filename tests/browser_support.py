@@ -152,8 +152,14 @@ class LabServer:
 
 
 @contextlib.contextmanager
-def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
+def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0, *,
+                python: str = sys.executable, as_user: tuple[int, int] | None = None,
+                base_env: dict[str, str] | None = None):
     """Run ``jupyter lab`` of the running environment on loopback, serving ``root``.
+
+    ``python`` picks another environment's JupyterLab; ``as_user`` (uid, gid; needs root) runs
+    the server as that OS user, with ``scratch`` handed over to it; ``base_env`` replaces the
+    inherited environment (the Jupyter folders below are set on top of it).
 
     Jupyter's config, data, runtime and IPython folders are fresh folders under ``scratch``,
     so nothing from the user's home is read; the environment's own (``sys.prefix``) config
@@ -169,9 +175,9 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
                 {"fetchNews": "false", "checkForUpdates": False})
     for name in ("jupyter-data", "jupyter-runtime", "ipython"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
-    bindir = str(Path(sys.executable).parent)
+    bindir = str(Path(python).parent)
     env = {
-        **os.environ,
+        **(os.environ if base_env is None else base_env),
         # the python3 kernel spec runs `python`: the environment's own comes first
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "JUPYTER_CONFIG_DIR": str(config),
@@ -185,7 +191,7 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
     env.pop("JUPYTER_CONFIG_PATH", None)
     port, token = free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab",
+        python, "-m", "jupyterlab",
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ServerApp.ip=127.0.0.1",
@@ -199,13 +205,20 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
         "--LabApp.extension_manager=readonly",
         "--LanguageServerManager.autodetect=False",
     ]
-    if os.geteuid() == 0:
+    user = {}
+    if as_user:
+        uid, gid = as_user
+        for folder, dirs, files in os.walk(scratch):
+            for name in [".", *dirs, *files]:
+                os.chown(os.path.join(folder, name), uid, gid)
+        user = dict(user=uid, group=gid, extra_groups=[])
+    elif os.geteuid() == 0:
         command.append("--allow-root")
     log = scratch / "jupyter-lab.log"
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, **user)
     server = LabServer(process, port, token, root, log)
     try:
         deadline = time.monotonic() + startup_timeout
