@@ -47,6 +47,17 @@ def ensure_student_account() -> str | None:
         return f"useradd {ACCOUNT} failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"
 
 
+def require(*checks) -> None:
+    """Run each ``check()`` (None, or the reason a tool is unavailable); skip, printing why."""
+    import pytest
+
+    for check in checks:
+        reason = check()
+        if reason:
+            print(f"SKIPPED: {reason}")
+            pytest.skip(reason)
+
+
 def shared_folder(prefix: str) -> Path:
     """A fresh temporary folder that other OS users may traverse (pytest's tmp_path is 0700)."""
     path = Path(tempfile.mkdtemp(prefix=prefix))

@@ -29,7 +29,8 @@ from browser_support import (answered, chromium_context, ensure_chromium, ensure
                              jupyter_lab)
 from classgrader.cli import temporary_course
 from classgrader.course import REPO_ROOT, Course
-from exchange_support import ACCOUNT, Student, ensure_student_account, instructor, shared_folder
+from exchange_support import (ACCOUNT, Student, ensure_student_account, instructor, require,
+                              shared_folder)
 from student_env import require_student_env
 
 pytestmark = pytest.mark.xdist_group("student-kit")
@@ -48,11 +49,7 @@ def _written_cells(nb) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def setting():
-    for ensure in (ensure_chromium, ensure_playwright, ensure_student_account):
-        reason = ensure()
-        if reason:
-            print(f"SKIPPED: {reason}")
-            pytest.skip(reason)
+    require(ensure_chromium, ensure_playwright, ensure_student_account)
     kit_env = require_student_env()
     course = Course(temporary_course(COURSE, [NAME]))
     shared = shared_folder("hub-")
@@ -166,12 +163,18 @@ def test_instructor_gives_points_in_the_formgrader_and_they_reach_the_reports(se
         # the formgrader's own requests carry the server's token (a URL token logs in one page only)
         page.set_extra_http_headers({"Authorization": f"token {server.token}"})
         try:
-            page.goto(f"{server.base}/formgrader/submissions/{submission_id}/",
-                      wait_until="domcontentloaded", timeout=120_000)
+            # the page's script loads the grades, then binds each score box to its grade
+            with page.expect_response(lambda r: "/formgrader/api/grades" in r.url, timeout=120_000):
+                page.goto(f"{server.base}/formgrader/submissions/{submission_id}/",
+                          wait_until="domcontentloaded", timeout=120_000)
             box = page.locator(f"input.score#{grade_id}")
             box.wait_for(timeout=60_000)
-            box.fill(f"{points:g}")
-            box.press("Tab")   # the formgrader saves a score when its box changes
+            page.wait_for_load_state("load")
+            with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url
+                                      and r.request.method == "PUT", timeout=60_000) as put:
+                box.fill(f"{points:g}")
+                box.press("Tab")   # the formgrader saves a score when its box changes
+            assert put.value.ok, f"the formgrader could not save the score: HTTP {put.value.status}"
             saved = _score_input_saved(course, STUDENT, grade_id, points)
             page.screenshot(path=str(SCREENSHOTS / "exchange-formgrader.png"))
         finally:

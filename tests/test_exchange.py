@@ -28,7 +28,7 @@ from browser_support import WRITTEN_ANSWER, answered
 from classgrader.cli import temporary_course
 from classgrader.course import REPO_ROOT, Course
 from classgrader.notebooks import autograded_items
-from exchange_support import Student, ensure_student_account, instructor, shared_folder
+from exchange_support import Student, ensure_student_account, instructor, require, shared_folder
 from student_env import require_student_env
 
 # with the kit's tests: one worker builds the student environment once for all of them
@@ -47,10 +47,7 @@ def _inbound(exchange, course_id):
 @pytest.fixture(scope="module")
 def life_cycle():
     """Run the whole life cycle once; every test below reads what it left behind."""
-    reason = ensure_student_account()
-    if reason:
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
+    require(ensure_student_account)
     kit_env = require_student_env()
     course = Course(temporary_course(COURSE, [NAME]))
     homes = shared_folder("exchange-homes-")
