@@ -117,14 +117,16 @@ def test_secret_lines_cover_every_source_notebook_and_solutions_module():
     origins = set(secret_lines(COURSE).values())
     for assignment in ASSIGNMENTS:
         source = str(COURSE.source_notebook(assignment).relative_to(REPO_ROOT))
-        assert sum(o.startswith(source) for o in origins) >= 3, f"no distinctive lines from {source}"
+        for region in ("solution", "hidden tests"):
+            assert sum(o.startswith(source) and o.endswith(f", {region})") for o in origins) >= 3, (
+                f"no distinctive {region} lines from {source}")
         module = f"solutions/{assignment.solutions_module.split('.')[1]}.py"
         assert module in origins, f"no distinctive lines from {module}"
 
 
 def _plant_hidden_test_line(kit: Path) -> str:
     line = next(line for line, origin in secret_lines(COURSE).items()
-                if "cell" in origin and "import" not in line)
+                if origin.endswith(", hidden tests)") and "import" not in line)
     sherpa = kit / ASSIGNMENTS[0].name / "sherpa.md"
     sherpa.write_text(sherpa.read_text() + f"\n    {line}\n")
     return "sherpa.md: a line of"

@@ -214,16 +214,16 @@ def _title(notebook: Path) -> str:
 
 
 # --------------------------------------------------------------------------- what must not leak
-def _delimiters(course: Course) -> list[tuple[str, str]]:
-    """(begin, end) of solution, hidden-test and mark-scheme regions, as the course configures them."""
+def _delimiters(course: Course) -> dict[str, tuple[str, str]]:
+    """Region kind -> (begin, end) of solution, hidden-test and mark-scheme regions, as configured."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
 
     solutions = ClearSolutions(config=course.config)
     tests = ClearHiddenTests(config=course.config)
     scheme = ClearMarkScheme(config=course.config)
-    return [(solutions.begin_solution_delimeter, solutions.end_solution_delimeter),
-            (tests.begin_test_delimeter, tests.end_test_delimeter),
-            (scheme.begin_mark_scheme_delimeter, scheme.end_mark_scheme_delimeter)]
+    return {"solution": (solutions.begin_solution_delimeter, solutions.end_solution_delimeter),
+            "hidden tests": (tests.begin_test_delimeter, tests.end_test_delimeter),
+            "mark scheme": (scheme.begin_mark_scheme_delimeter, scheme.end_mark_scheme_delimeter)}
 
 
 def _distinctive(line: str) -> bool:
@@ -241,27 +241,25 @@ def secret_lines(course: Course) -> dict[str, str]:
     stripped.
     """
     delimiters = _delimiters(course)
-    begins = [b for b, _ in delimiters]
-    ends = [e for _, e in delimiters]
     secret: dict[str, str] = {}
     public: set[str] = set()
     for assignment in course.assignments():
         path = course.source_notebook(assignment)
         for cell in nbformat.read(path, as_version=4).cells:
-            lines = cell.source.splitlines()
-            whole = nbgrader_meta(cell).get("solution") and not any(b in cell.source for b in begins)
-            inside = False
-            for line in lines:
-                text = line.strip()
-                if any(b in line for b in begins):
-                    inside = True
-                elif any(e in line for e in ends):
-                    inside = False
-                elif inside or whole:
-                    secret.setdefault(text, f"{path.relative_to(course.root)} "
-                                            f"(cell {nbgrader_meta(cell).get('grade_id', '?')})")
+            whole = nbgrader_meta(cell).get("solution") and not any(
+                begin in cell.source for begin, _ in delimiters.values())
+            region = "solution" if whole else None
+            for line in cell.source.splitlines():
+                opened = next((k for k, (begin, _) in delimiters.items() if begin in line), None)
+                if opened:
+                    region = opened
+                elif any(end in line for _, end in delimiters.values()):
+                    region = None
+                elif region:
+                    secret.setdefault(line.strip(), f"{path.relative_to(course.root)} (cell "
+                                                    f"{nbgrader_meta(cell).get('grade_id', '?')}, {region})")
                 else:
-                    public.add(text)
+                    public.add(line.strip())
     for module in sorted((course.root / "solutions").glob("*.py")):
         for line in module.read_text(encoding="utf-8").splitlines():
             secret.setdefault(line.strip(), str(module.relative_to(course.root)))
@@ -302,7 +300,7 @@ def find_secrets(kit: Path, course: Course) -> list[str]:
     as notebooks, so a line hidden in a JSON string is found too.
     """
     lines = secret_lines(course)
-    markers = [m for pair in _delimiters(course) for m in pair]
+    markers = [m for pair in _delimiters(course).values() for m in pair]
     findings = []
     for path in sorted(kit.rglob("*")):
         relative = path.relative_to(kit)
