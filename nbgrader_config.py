@@ -38,22 +38,22 @@ c.Execute.interrupt_on_timeout = True
 # tricks are undone before each test cell and detected after it, warnings on stderr do not zero
 # a correct answer, and outputs are capped in bytes.
 c.Autograde.sanitize_preprocessors = [
-    "classgrader.preprocessors.RejectMalformed",
+    "classgrader.grade.preprocessors.RejectMalformed",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
     # handed in untouched (the hidden tests it restores are why the checksums differ)
-    "classgrader.preprocessors.RestoreHiddenTests",
+    "classgrader.grade.preprocessors.RestoreHiddenTests",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "classgrader.preprocessors.GuardedExecute",
+    "classgrader.grade.preprocessors.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "classgrader.preprocessors.CapOutputBytes",
-    "classgrader.preprocessors.HarmlessStderr",
+    "classgrader.grade.preprocessors.CapOutputBytes",
+    "classgrader.grade.preprocessors.HarmlessStderr",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -64,9 +64,9 @@ c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput coun
 # Late work. Each assignment's due date lives in the gradebook (formgrader: Manage Assignments,
 # or `nbgrader db assignment add 01-derivatives --duedate="2025-03-14 17:00 Europe/Berlin"`);
 # a submission's time is the one `nbgrader submit` stamped on it. Each started day late costs
-# this share of the notebook's points (classgrader/late.py; nbgrader's own choices are
+# this share of the notebook's points (classgrader/grade/late.py; nbgrader's own choices are
 # LateSubmissionPlugin with penalty_method "none" or "zero").
-c.AssignLatePenalties.plugin_class = "classgrader.late.LatePenalty"
+c.AssignLatePenalties.plugin_class = "classgrader.grade.late.LatePenalty"
 c.LatePenalty.fraction_per_day = 0.1
 
 # The exchange: where `nbgrader release_assignment` puts assignments for `nbgrader fetch_assignment`
@@ -83,6 +83,6 @@ c.Exchange.root = os.path.join(_here, "exchange")
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "classgrader.preprocessors.StripTestTracebacks",
+    "classgrader.feedback.preprocessors.StripTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

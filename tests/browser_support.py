@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+from classgrader.model.course import tool_environment
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -175,11 +177,11 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0, *,
                 {"fetchNews": "false", "checkForUpdates": False})
     for name in ("jupyter-data", "jupyter-runtime", "ipython"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
-    bindir = str(Path(python).parent)
+    inherited = tool_environment() if base_env is None else dict(base_env)
     env = {
-        **(os.environ if base_env is None else base_env),
+        **inherited,
         # the python3 kernel spec runs `python`: the environment's own comes first
-        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        "PATH": str(Path(python).parent) + os.pathsep + inherited.get("PATH", ""),
         "JUPYTER_CONFIG_DIR": str(config),
         "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"),
         "JUPYTER_RUNTIME_DIR": str(scratch / "jupyter-runtime"),
@@ -281,7 +283,7 @@ def answered(nb, solutions_module: str, written: str = WRITTEN_ANSWER):
     ``fill_from_solutions`` answers the code cells only, and nbgrader's Validate rightly
     reports a written answer still reading "YOUR ANSWER HERE" as not provided.
     """
-    from classgrader.notebooks import fill_from_solutions
+    from classgrader.model.notebooks import fill_from_solutions
 
     filled = fill_from_solutions(nb, solutions_module)
     for cell in filled.cells:

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from classgrader.course import REPO_ROOT, Course
+from classgrader.model.course import REPO_ROOT, Course
 from classgrader.release.kit import build_kit
 
 FRESH_PATH = "/usr/local/bin:/usr/bin:/bin"

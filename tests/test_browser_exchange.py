@@ -27,8 +27,7 @@ import pytest
 
 from browser_support import (answered, chromium_context, ensure_chromium, ensure_playwright,
                              jupyter_lab)
-from classgrader.cli import temporary_course
-from classgrader.course import REPO_ROOT, Course
+from classgrader.model.course import REPO_ROOT, Course, temporary_course
 from exchange_support import (ACCOUNT, Student, ensure_student_account, instructor, require,
                               shared_folder)
 from student_env import require_student_env

@@ -25,9 +25,8 @@ import nbformat
 import pytest
 
 from browser_support import WRITTEN_ANSWER, answered
-from classgrader.cli import temporary_course
-from classgrader.course import REPO_ROOT, Course
-from classgrader.notebooks import autograded_items
+from classgrader.model.course import REPO_ROOT, Course, temporary_course
+from classgrader.model.notebooks import autograded_items
 from exchange_support import Student, ensure_student_account, instructor, require, shared_folder
 from student_env import require_student_env
 

@@ -29,7 +29,7 @@ import pytest
 
 from browser_support import _stop, answered, free_port
 from classgrader.cli import main as classgrader_main
-from classgrader.course import REPO_ROOT, Course
+from classgrader.model.course import REPO_ROOT, Course
 from classgrader.release.kit import MARKER, KitError, build_kit, find_secrets, secret_lines
 from student_env import require_student_env, student_jupyter_env
 from test_workflows import LINT, actionlint  # noqa: F401 (the fixture that installs actionlint)

@@ -15,11 +15,10 @@ import sys
 import nbformat
 import pytest
 
-from classgrader import lifecycle
-from classgrader.cli import temporary_course
-from classgrader.course import REPO_ROOT, Course
-from classgrader.grading import ensure_tools_on_path
-from classgrader.notebooks import is_autograded_test, nbgrader_meta
+from classgrader.demo.builder import hand_in
+from classgrader.model.course import REPO_ROOT, Course, ensure_tools_on_path, temporary_course
+from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
+from classgrader.release.release import release
 
 pytestmark = pytest.mark.autograde
 
@@ -32,14 +31,14 @@ def test_only_an_edited_locked_cell_is_reported(tmp_path):
     ensure_tools_on_path()
     course = Course(temporary_course(COURSE, [ASSIGNMENT.name]))
     try:
-        lifecycle.release(course, [ASSIGNMENT])
+        release(course, [ASSIGNMENT])
         released = nbformat.read(course.release_notebook(ASSIGNMENT), as_version=4)
         tests = [nbgrader_meta(c)["grade_id"] for c in released.cells if is_autograded_test(c)]
-        lifecycle.hand_in(course, "untouched", ASSIGNMENT, released)
+        hand_in(course, "untouched", ASSIGNMENT, released)
         edited = nbformat.read(course.release_notebook(ASSIGNMENT), as_version=4)
         victim = next(c for c in edited.cells if nbgrader_meta(c).get("grade_id") == tests[1])
         victim.source += "\nprint('a student was here')\n"
-        lifecycle.hand_in(course, "edited", ASSIGNMENT, edited)
+        hand_in(course, "edited", ASSIGNMENT, edited)
 
         done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT.name, "--force"],
                               cwd=course.root, capture_output=True, text=True, timeout=600)

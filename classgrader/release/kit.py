@@ -32,8 +32,8 @@ from pathlib import Path
 import nbformat
 from packaging.requirements import Requirement
 
-from classgrader.course import Course, CourseError
-from classgrader.notebooks import nbgrader_meta
+from classgrader.model.course import Course, CourseError
+from classgrader.model.notebooks import nbgrader_meta
 
 KIT_FILES = Path(__file__).with_name("kit_files")
 #: Written into every kit; a folder that holds it may be replaced by a new kit.
