@@ -11,7 +11,7 @@ KERNEL := $(VENV)/.kernel-installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv demo test release grade collect return feedback report lab images bench clean
+.PHONY: help venv demo test release grade collect return feedback report lab images bench clean student-kit
 
 help:
 	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench    time make grade against plain sequential nbgrader autograde"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
+	@echo "make student-kit [KIT=path]  the student kit (default build/student-kit): no answers in it"
 
 venv: $(STAMP) $(KERNEL)
 
@@ -66,6 +67,10 @@ test: venv
 
 lab: venv
 	cd release && ../$(VENV)/bin/jupyter lab
+
+KIT ?= build/student-kit
+student-kit: venv
+	$(PY) -m classgrader kit --out $(KIT)
 
 images: venv
 	$(PY) -m mlviz.gallery docs/images

@@ -44,7 +44,9 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
+    # handed in untouched (the hidden tests it restores are why the checksums differ)
+    "classgrader.grade.preprocessors.RestoreHiddenTests",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
@@ -57,6 +59,22 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Late work. Each assignment's due date lives in the gradebook (formgrader: Manage Assignments,
+# or `nbgrader db assignment add 01-derivatives --duedate="2025-03-14 17:00 Europe/Berlin"`);
+# a submission's time is the one `nbgrader submit` stamped on it. Each started day late costs
+# this share of the notebook's points (classgrader/grade/late.py; nbgrader's own choices are
+# LateSubmissionPlugin with penalty_method "none" or "zero").
+c.AssignLatePenalties.plugin_class = "classgrader.grade.late.LatePenalty"
+c.LatePenalty.fraction_per_day = 0.1
+
+# The exchange: where `nbgrader release_assignment` puts assignments for `nbgrader fetch_assignment`
+# (and JupyterLab's Assignment List), where `nbgrader submit` hands them in for `nbgrader collect`,
+# and where feedback is returned. The default is a folder next to this file (git-ignored), enough
+# for one machine. On a JupyterHub, point it at a folder every user can read and write, the same
+# path in the instructor's and every student's server, e.g. "/srv/nbgrader/exchange"; students need
+# that path and the course id in their own nbgrader_config.py (docs/instructors.md).
+c.Exchange.root = os.path.join(_here, "exchange")
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be

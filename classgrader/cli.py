@@ -97,6 +97,15 @@ def _release(course: Course, args) -> int:
     return 0
 
 
+@command("kit", "write the student kit: released notebooks, picture library, README and CI, no answers",
+         arg("--out", type=Path, help="the kit's folder (default: build/student-kit in the course)"))
+def _kit(course: Course, args) -> int:
+    from classgrader.release.kit import build_kit
+
+    print(f"student kit written to {build_kit(course, args.out)}")
+    return 0
+
+
 # --- grade --------------------------------------------------------------------------------------
 
 def _verdict(counts: dict[str, int], bad: tuple, accept: bool, what: str) -> int:

@@ -154,8 +154,14 @@ class LabServer:
 
 
 @contextlib.contextmanager
-def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
+def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0, *,
+                python: str = sys.executable, as_user: tuple[int, int] | None = None,
+                base_env: dict[str, str] | None = None):
     """Run ``jupyter lab`` of the running environment on loopback, serving ``root``.
+
+    ``python`` picks another environment's JupyterLab; ``as_user`` (uid, gid; needs root) runs
+    the server as that OS user, with ``scratch`` handed over to it; ``base_env`` replaces the
+    inherited environment (the Jupyter folders below are set on top of it).
 
     Jupyter's config, data, runtime and IPython folders are fresh folders under ``scratch``,
     so nothing from the user's home is read; the environment's own (``sys.prefix``) config
@@ -171,9 +177,11 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
                 {"fetchNews": "false", "checkForUpdates": False})
     for name in ("jupyter-data", "jupyter-runtime", "ipython"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
+    inherited = tool_environment() if base_env is None else dict(base_env)
     env = {
+        **inherited,
         # the python3 kernel spec runs `python`: the environment's own comes first
-        **tool_environment(),
+        "PATH": str(Path(python).parent) + os.pathsep + inherited.get("PATH", ""),
         "JUPYTER_CONFIG_DIR": str(config),
         "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"),
         "JUPYTER_RUNTIME_DIR": str(scratch / "jupyter-runtime"),
@@ -185,7 +193,7 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
     env.pop("JUPYTER_CONFIG_PATH", None)
     port, token = free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab",
+        python, "-m", "jupyterlab",
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ServerApp.ip=127.0.0.1",
@@ -199,13 +207,20 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
         "--LabApp.extension_manager=readonly",
         "--LanguageServerManager.autodetect=False",
     ]
-    if os.geteuid() == 0:
+    user = {}
+    if as_user:
+        uid, gid = as_user
+        for folder, dirs, files in os.walk(scratch):
+            for name in [".", *dirs, *files]:
+                os.chown(os.path.join(folder, name), uid, gid)
+        user = dict(user=uid, group=gid, extra_groups=[])
+    elif os.geteuid() == 0:
         command.append("--allow-root")
     log = scratch / "jupyter-lab.log"
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, **user)
     server = LabServer(process, port, token, root, log)
     try:
         deadline = time.monotonic() + startup_timeout
@@ -259,6 +274,24 @@ def chromium_context(user_data_dir: Path):
 
 
 # --------------------------------------------------------------------------- notebooks
+WRITTEN_ANSWER = "A written answer, typed in by a test (graded by hand)."
+
+
+def answered(nb, solutions_module: str, written: str = WRITTEN_ANSWER):
+    """A released notebook answered from the solutions package; written answers get ``written``.
+
+    ``fill_from_solutions`` answers the code cells only, and nbgrader's Validate rightly
+    reports a written answer still reading "YOUR ANSWER HERE" as not provided.
+    """
+    from classgrader.model.notebooks import fill_from_solutions
+
+    filled = fill_from_solutions(nb, solutions_module)
+    for cell in filled.cells:
+        if cell.cell_type == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = written
+    return filled
+
+
 def code_cells(nb) -> list[tuple[int, object]]:
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 

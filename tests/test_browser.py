@@ -23,12 +23,12 @@ import shutil
 import nbformat
 import pytest
 
-from browser_support import (VALIDATE_FAILED_CELL, VALIDATE_SUCCESS, NotebookPage,
+from browser_support import (VALIDATE_FAILED_CELL, VALIDATE_SUCCESS, NotebookPage, answered,
                              chromium_context, describe, ensure_chromium, ensure_playwright,
                              error_outputs, figure_cells, first_solution_function, has_picture,
                              jupyter_lab)
 from classgrader.model.course import REPO_ROOT, Course
-from classgrader.model.notebooks import fill_from_solutions, replace_definition
+from classgrader.model.notebooks import replace_definition
 
 # One worker runs them all (one server, one browser). Should the tests be split over workers
 # anyway (pytest-xdist 3.8's loadgroup does not group on pytest 9.2), each worker starts its own
@@ -99,20 +99,9 @@ def _release(assignment):
     return nbformat.read(COURSE.release_notebook(assignment), as_version=4)
 
 
-WRITTEN_ANSWER = "A written answer, typed in by the browser test (graded by hand)."
-
-
 def _filled(assignment):
-    """The release answered from the solutions package; written (markdown) answers get a text.
-
-    ``fill_from_solutions`` answers the code cells only, and nbgrader's Validate rightly
-    reports a written answer still reading "YOUR ANSWER HERE" as not provided.
-    """
-    nb = fill_from_solutions(_release(assignment), assignment.solutions_module)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            cell.source = WRITTEN_ANSWER
-    return nb
+    """The release answered from the solutions package, written answers included."""
+    return answered(_release(assignment), assignment.solutions_module)
 
 
 @pytest.mark.parametrize("released", [a.name for a in RELEASED])

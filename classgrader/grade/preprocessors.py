@@ -12,9 +12,13 @@ They are ordinary nbgrader/nbconvert preprocessors, so everything here holds for
   notebook over its time budget costs the cells that did not run, not the whole submission.
 * :class:`CapOutputBytes`: outputs are capped in bytes (nbgrader's LimitOutput counts lines only,
   so one 20 MB line survives it).
+* :class:`RestoreHiddenTests` (sanitize step, replaces nbgrader's ``OverwriteCells``): restores
+  locked cells and hidden tests as nbgrader does, but warns only about locked cells a student
+  really changed, not about every test cell whose hidden tests are put back.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import time
@@ -22,7 +26,7 @@ import time
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, Unicode
 
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
@@ -227,3 +231,43 @@ class CapOutputBytes(NbGraderPreprocessor):
             kept.append(output)
         cell.outputs = kept
         return cell, resources
+
+
+class RestoreHiddenTests(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` without a false alarm for every test cell handed in untouched.
+
+    ``generate_assignment`` stores each test cell in the gradebook *with* its hidden tests, then
+    clears them from the release, so the locked test cell a student hands in never has the stored
+    checksum. Stock ``OverwriteCells`` therefore logs "Attribute 'checksum' for cell ... has
+    changed!" for every test cell that has hidden tests, in every submission, and restores the
+    stored source (which is how the hidden tests come back for grading). This subclass does the
+    same restoring, but logs it at debug level when the handed-in cell is exactly its released
+    form (the stored source with the hidden tests cleared by nbgrader's own
+    ``ClearHiddenTests``); a locked cell the student really edited is still reported.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        self._as_released = self._handed_in_as_released(cell)
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _handed_in_as_released(self, cell) -> bool:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if not grade_id:
+            return False
+        try:
+            stored = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return False
+        released = copy.deepcopy(cell)
+        released.source = stored.source
+        try:
+            released, _ = ClearHiddenTests(config=self.config).preprocess_cell(released, {}, 0)
+        except RuntimeError:   # a malformed hidden-test region: let nbgrader report the change
+            return False
+        return cell.cell_type == stored.cell_type and cell.source == released.source
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum" and getattr(self, "_as_released", False):
+            self.log.debug("Cell %s was handed in as released; its hidden tests are restored", name)
+            return
+        super().report_change(name, attr, old, new)

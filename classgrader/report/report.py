@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from classgrader.model.course import Course
-from classgrader.model.notebooks import autograded_items, error_messages
+from classgrader.model.notebooks import autograded_items, error_messages, nbgrader_meta
 from classgrader.model.status import DIAGNOSIS_PREFIX, STATUS_FILE, Status
 from classgrader.report.export import export_grades
 
@@ -28,14 +28,21 @@ _DIAGNOSIS = re.compile(re.escape(DIAGNOSIS_PREFIX) + r"(.+)")
 
 
 def _item_results(course: Course):
-    """assignment -> {item: [passed?...]}, and assignment -> [total score per student]."""
+    """assignment -> {item: [passed?...]}, assignment -> [total score per student], and maxima.
+
+    Scores are nbgrader's: a grade's score is the hand-given one where a person gave one, else
+    the autograder's; a total counts the written answers' points and subtracts the late
+    penalty, as ``nbgrader export`` does; a maximum counts every graded cell.
+    """
     from nbgrader.api import Gradebook
 
     items, totals, maxima = {}, {}, {}
     with Gradebook(course.db_url) as gradebook:
         for assignment in course.assignments():
-            points = autograded_items(nbformat.read(course.source_notebook(assignment), as_version=4))
-            maxima[assignment.name] = sum(points.values())
+            source = nbformat.read(course.source_notebook(assignment), as_version=4)
+            points = autograded_items(source)
+            maxima[assignment.name] = sum(float(nbgrader_meta(c).get("points") or 0)
+                                          for c in source.cells if nbgrader_meta(c).get("grade"))
             per_item = {item: [] for item in points}
             scores = []
             try:
@@ -43,10 +50,10 @@ def _item_results(course: Course):
             except Exception:  # noqa: BLE001 - MissingEntry: not released into this gradebook
                 submissions = []
             for submission in submissions:
-                got = {g.name: g.auto_score for n in submission.notebooks for g in n.grades}
+                got = {g.name: g.score for n in submission.notebooks for g in n.grades}
                 for item, maximum in points.items():
                     per_item[item].append((got.get(item) or 0.0) >= maximum)
-                scores.append(sum(got.get(item) or 0.0 for item in points))
+                scores.append(max(0.0, submission.score - (submission.late_submission_penalty or 0.0)))
             items[assignment.name], totals[assignment.name] = per_item, scores
     return items, totals, maxima
 
@@ -116,7 +123,7 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
         statuses = json.loads((course.root / STATUS_FILE).read_text())
 
     lines = ["# Class report", "", f"![score distribution]({plot.name})", ""]
-    lines += ["## Scores", "", "| assignment | submissions | mean | median | full marks |", "|---|---|---|---|---|"]
+    lines += ["## Scores", "", "| assignment | submissions | mean (written answers included, late penalties subtracted) | median | full marks |", "|---|---|---|---|---|"]
     for name, scores in totals.items():
         if scores:
             ordered = sorted(scores)
