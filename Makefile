@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-KERNEL := $(VENV)/.kernel-installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -21,17 +20,12 @@ help:
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
 
-venv: $(STAMP) $(KERNEL)
+venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	@touch $@
-
-# The grading kernel's spec names the sandbox launcher: reinstalled whenever the launcher changes.
-$(KERNEL): $(STAMP) classgrader/grade/sandbox.py
-	$(PY) -m classgrader install-kernel
 	@touch $@
 
 release: venv

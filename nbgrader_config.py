@@ -39,6 +39,7 @@ c.Execute.interrupt_on_timeout = True
 # a correct answer, and outputs are capped in bytes.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
+    "classgrader.grade.preprocessors.KeepReleasedFiles",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
