@@ -242,13 +242,12 @@ class ForkedKernelManager(IPCKernelManager):
 
 
 def kernel_arguments() -> list[str]:
-    """IPKernelApp options of every grading kernel: no current folder on sys.path, history in
-    memory, no parent poller (the kernel dies with its supervisor anyway) and so no console banner,
-    and the in-kernel guard while it exists."""
+    """IPKernelApp options of every grading kernel: no current folder on sys.path, no parent
+    poller (the kernel dies with its supervisor anyway) and so no console banner, and the
+    in-kernel guard while it exists. (nbclient adds ``--HistoryManager.hist_file=:memory:``.)"""
     import importlib.util
 
-    arguments = ["--IPKernelApp.ignore_cwd=True", "--HistoryManager.hist_file=:memory:",
-                 "--IPKernelApp.parent_handle=1"]
+    arguments = ["--IPKernelApp.ignore_cwd=True", "--IPKernelApp.parent_handle=1"]
     if importlib.util.find_spec("classgrader.grade.guard") is not None:
         arguments.append("--IPKernelApp.exec_lines=import classgrader.grade.guard")
     return arguments

@@ -171,7 +171,7 @@ def become_kernel(launch: Launch, report: dict[str, str], supervisor_alive: int)
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
     except BaseException as err:  # noqa: BLE001 - say why, then leave
-        print(f"classgrader kernel failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        print(f"classgrader kernel failed: {type(err).__name__}: {err}", file=sys.__stderr__, flush=True)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
