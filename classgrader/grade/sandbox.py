@@ -134,34 +134,40 @@ def _apparmor_hint() -> str:
     return ""
 
 
-def _own_user_namespace() -> None:
-    """Without root: a user namespace in which this user may build the other namespaces."""
-    uid, gid = os.getuid(), os.getgid()
+def unshare_user() -> None:
+    """Move into a new user namespace (its maps are written from outside: :func:`map_user_namespace`)."""
     _check(_libc().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+
+
+def map_user_namespace(pid: int, user: tuple[int, int] | None) -> None:
+    """From the parent namespace, map the users of process ``pid``'s new user namespace.
+
+    ``user`` is the (uid, gid) that root switches the kernel to: root and that user are mapped
+    to themselves, so that the kernel sets up its view as root, then switches. None for a grader
+    that is not root: it maps only itself. Processes are counted per user namespace, so each
+    kernel's process limit is its own.
+    """
+    if user:
+        uids, gids = f"0 0 1\n{user[0]} {user[0]} 1\n", f"0 0 1\n{user[1]} {user[1]} 1\n"
+    else:
+        uids, gids = f"{os.geteuid()} {os.geteuid()} 1\n", f"{os.getegid()} {os.getegid()} 1\n"
+        Path(f"/proc/{pid}/setgroups").write_text("deny")
     try:
-        Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+        Path(f"/proc/{pid}/uid_map").write_text(uids)
+        Path(f"/proc/{pid}/gid_map").write_text(gids)
     except OSError as err:
         raise OSError(err.errno, f"cannot map the user namespace: {err.strerror}{_apparmor_hint()}") from None
 
 
 def enter_namespaces() -> dict[str, str]:
-    """Unshare every namespace of :data:`NAMESPACES` (children of the caller live in them).
+    """Unshare every namespace of :data:`NAMESPACES` (the caller's children live in them).
 
     Returns
     -------
     dict
-        Layer name -> "ok (...)" or "unavailable: <why>"; a user namespace is tried first when the
-        caller is not root.
+        Layer name -> "ok (...)" or "unavailable: <why>".
     """
     report = {}
-    if os.geteuid() != 0:
-        try:
-            _own_user_namespace()
-            report["user namespace"] = "ok (unprivileged user namespace)"
-        except OSError as err:
-            report["user namespace"] = f"unavailable: {err.strerror or err}{_apparmor_hint()}"
     for layer, (flag, what) in NAMESPACES.items():
         try:
             _check(_libc().unshare(flag), f"unshare({layer})")
@@ -226,16 +232,16 @@ def unreachable_folders(paths: list[str], uid: int, gid: int) -> list[str]:
     return found
 
 
-def private_view(keep: list[str], tmp_mb: int, own_pids: bool, user: tuple[int, int] | None) -> str:
+def private_view(keep: list[str], tmp_mb: int, own_pids: bool, unreachable: list[str]) -> str:
     """Give this process (in a fresh mount namespace) its own /tmp, /dev/shm, /dev and /proc.
 
     ``keep`` are folders the kernel needs (its submission, its socket folder, what it reads):
-    where one lies below a covered folder it is bound back at the same path. With ``user`` (the
-    uid and gid the kernel will switch to), folders that user could not walk through are covered
-    too, so that what it needs stays reachable and nothing else is.
+    where one lies below a covered folder it is bound back at the same path. ``unreachable`` are
+    folders that the kernel's user could not walk through (see :func:`unreachable_folders`): they
+    are covered too, so that what the kernel needs stays reachable and nothing else is.
     """
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    covers = ["/tmp"] + [f for f in (unreachable_folders(keep, *user) if user else []) if not within(f, "/tmp")]
+    covers = ["/tmp"] + [f for f in unreachable if not within(f, "/tmp")]
     for point in covers:
         cover(point, keep, f"size={tmp_mb}m,mode={'1777' if point == '/tmp' else '0755'}")
     cover("/dev", [f"/dev/{name}" for name in DEVICES], "size=1m,mode=0755", _MS_NOSUID | _MS_NOEXEC)
@@ -372,17 +378,16 @@ class _CapData(ctypes.Structure):
 
 
 def drop_identity(user: tuple[int, int] | None) -> str:
-    """Switch to ``user`` (uid, gid; only root can) with no groups, or else drop every capability."""
+    """Switch to ``user`` (uid, gid) with no groups, where root grades; then drop every capability."""
     if user:
         os.setgroups([])
         os.setgid(user[1])
         os.setuid(user[0])
         if os.getuid() == 0 or os.geteuid() == 0:
             raise OSError(errno.EPERM, "still root after setuid")
-        return f"ok (runs as uid {user[0]}, not root)"
     data = (_CapData * 2)()
     _check(_libc().capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data), "capset")
-    return f"ok (uid {os.getuid()}, no capabilities)"
+    return f"ok (uid {os.getuid()}{', not root' if user else ''}, no capabilities)"
 
 
 def effective_capabilities() -> int:

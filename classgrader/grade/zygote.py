@@ -82,28 +82,35 @@ def _ok(report: dict[str, str], name: str) -> bool:
     return report.get(name, "").startswith("ok")
 
 
-def confine(launch: Launch, report: dict[str, str]) -> str:
-    """Apply layers 2-5 of :mod:`~classgrader.grade.sandbox` to this process; returns its home folder."""
-    limits, as_root = launch.limits, os.geteuid() == 0
-    user = sandbox.kernel_user(limits)
+def plan_view(launch: Launch) -> dict:
+    """What the kernel keeps in view, worked out before its user namespace hides who owns what."""
+    user = sandbox.kernel_user(launch.limits)
     readable = sandbox.readable_roots()
     keep = [launch.cwd, launch.socket_dir, *readable]
+    return {"user": user, "readable": readable, "keep": keep,
+            "unreachable": sandbox.unreachable_folders(keep, *user) if user else []}
+
+
+def confine(launch: Launch, report: dict[str, str], plan: dict) -> str:
+    """Apply layers 2-5 of :mod:`~classgrader.grade.sandbox` to this process; returns its home folder."""
+    user, limits = plan["user"], launch.limits
     if _ok(report, "mounts"):
-        _layer(report, "mounts", sandbox.private_view, keep, limits["tmp_mb"], _ok(report, "processes"), user)
+        _layer(report, "mounts", sandbox.private_view, plan["keep"], limits["tmp_mb"], _ok(report, "processes"),
+               plan["unreachable"])
     private = _ok(report, "mounts")
     home = "/tmp/home" if private else os.path.join(launch.socket_dir, "home")
     os.makedirs(home, mode=0o700, exist_ok=True)
-    if user and not private and sandbox.unreachable_folders(keep, *user):
+    if user and not private and plan["unreachable"]:
         user = None  # without the private view that user could not even load Python: drop powers only
     if user:
         os.chown(home, *user)
     _layer(report, "limits", sandbox.set_limits, limits)
     writable = [launch.cwd, launch.socket_dir, home] + (["/tmp", "/dev/shm"] if private else [])
     _layer(report, "filesystem", lambda: "ok (Landlock ABI {}: reads the system and the course's code, "
-           "writes its own folders)".format(sandbox.apply_landlock(readable + ["/dev"], writable,
+           "writes its own folders)".format(sandbox.apply_landlock(plan["readable"] + ["/dev"], writable,
                                                                    [f"/dev/{d}" for d in sandbox.DEVICES])))
     _layer(report, "identity", sandbox.drop_identity, user)
-    if as_root and not user and _ok(report, "identity"):
+    if plan["user"] and not user and _ok(report, "identity"):
         report["identity"] = "unavailable: runs as root without capabilities (the process limit does not bind)"
     return home
 
@@ -144,19 +151,20 @@ def _refuse_or_warn(report: dict[str, str], strict: bool) -> None:
         os._exit(REFUSED)
 
 
-def become_kernel(launch: Launch, report: dict[str, str], supervisor_alive: int) -> None:
+def become_kernel(launch: Launch, report: dict[str, str], plan: dict, supervisor_alive: int) -> None:
     """The kernel: confine this fresh fork, then run IPython's kernel in it (never returns)."""
     code = 1
     try:
         sandbox.die_with_parent()
         if select.select([supervisor_alive], [], [], 0)[0]:  # the supervisor is already gone
             os._exit(1)
+        os.setsid()  # its own session and process group: kill(0, ...) reaches nothing outside
         for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         report["isolated start"] = ("ok (isolated interpreter: no folder of the submission on sys.path)"
                                     if sys.flags.isolated else "unavailable: not started with python -I")
-        home = confine(launch, report)
+        home = confine(launch, report, plan)
         _fresh_process_state(launch, home, _ok(report, "mounts"))
         if launch.probe:
             from classgrader.grade.probe import inside
@@ -192,16 +200,44 @@ def _signal(pid: int, number: int) -> None:
         pass
 
 
-def supervise(launch: Launch) -> None:
+def _own_user_namespace(mapper: tuple[int, int]) -> str:
+    """Enter a new user namespace; the zygote, outside it, writes its maps (see :func:`_map_child`)."""
+    ready, mapped = mapper
+    try:
+        sandbox.unshare_user()
+    except OSError as err:
+        os.write(ready, b"0")
+        return f"unavailable: {err.strerror or err}{sandbox._apparmor_hint()}"
+    os.write(ready, b"1")
+    answer = os.read(mapped, 4096).decode()
+    if answer != "ok":
+        raise OSError(answer)  # an unmapped user namespace cannot even create a file: stop here
+    return "ok (own user namespace: its own process count)"
+
+
+def _map_child(pid: int, launch: Launch, mapper: tuple[int, int]) -> None:
+    """The zygote's half of :func:`_own_user_namespace`: map the supervisor's new user namespace."""
+    ready, mapped = mapper
+    if select.select([ready], [], [], 10)[0] and os.read(ready, 1) == b"1":
+        try:
+            sandbox.map_user_namespace(pid, sandbox.kernel_user(launch.limits))
+            os.write(mapped, b"ok")
+        except OSError as err:
+            os.write(mapped, str(err).encode()[:4000])
+
+
+def supervise(launch: Launch, mapper: tuple[int, int]) -> None:
     """The supervisor of one kernel, in a fresh fork (never returns)."""
     try:
         sandbox.die_with_parent()
-        report = sandbox.enter_namespaces()
+        plan = plan_view(launch)
+        report = {"user namespace": _own_user_namespace(mapper)}
+        report.update(sandbox.enter_namespaces())
         watch, alive = os.pipe()
         kernel = os.fork()
         if kernel == 0:
             os.close(alive)
-            become_kernel(launch, report, watch)
+            become_kernel(launch, report, plan, watch)
         os.close(watch)
         signal.signal(signal.SIGINT, lambda *_: _signal(kernel, signal.SIGINT))
         for number in (signal.SIGTERM, signal.SIGHUP):
@@ -236,11 +272,22 @@ def _answer(request: dict, children: set[int], control: socket.socket) -> dict:
     if request.get("op") == "spawn":
         if threads() != 1:
             return {"error": f"the zygote has {threads()} threads; it forks only with one"}
+        launch = Launch(**request["launch"])
+        (ready_in, ready_out), (mapped_in, mapped_out) = os.pipe(), os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(control.detach())  # the kernel must never hold the zygote's control socket
-            supervise(Launch(**request["launch"]))
+            for fd in (ready_in, mapped_out):
+                os.close(fd)
+            supervise(launch, (ready_out, mapped_in))
         children.add(pid)
+        for fd in (ready_out, mapped_in):
+            os.close(fd)
+        try:
+            _map_child(pid, launch, (ready_in, mapped_out))
+        finally:
+            for fd in (ready_in, mapped_out):
+                os.close(fd)
         return {"pid": pid}
     if request.get("op") == "reap":
         pid = int(request["pid"])

@@ -17,7 +17,7 @@ from classgrader.model.course import REPO_ROOT, Course
 from kernel_support import Kernel, machine_lacks_namespaces, run
 
 pytestmark = pytest.mark.skipif(not sandbox.supported(), reason="the sandbox needs Linux")
-LAYERS = {"mounts", "processes", "network", "ipc", "hostname", "isolated start", "limits", "filesystem", "identity"}
+LAYERS = {"user namespace", "mounts", "processes", "network", "ipc", "hostname", "isolated start", "limits", "filesystem", "identity"}
 
 
 def _require_full_sandbox() -> None:
@@ -60,7 +60,7 @@ def test_probe_without_root_uses_a_user_namespace():
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["user namespace"].startswith("ok"), report
     assert all(state.startswith("ok") for state in report.values()), report
-    assert report["identity"] == "ok (uid 65534, no capabilities)"
+    assert report["identity"] == "ok (uid 65534, no capabilities)", report
 
 
 def test_strict_mode_is_one_fact(monkeypatch):
@@ -156,3 +156,37 @@ def test_the_kernel_is_confined(tmp_path):
     if os.geteuid() == 0:
         assert seen["uid"] == sandbox.Sandbox().uid
         assert all(p.stat().st_uid == 0 for p in [tmp_path, *tmp_path.iterdir()]), "the folder is given back"
+
+
+HOLD_PROCESSES = """
+import os, time
+held = 0
+for _ in range(LIMIT):
+    try:
+        if os.fork() == 0:
+            time.sleep(120)
+            os._exit(0)
+        held += 1
+    except OSError:
+        break
+print(held)
+"""
+
+
+def test_each_kernel_has_its_own_process_limit(tmp_path):
+    """A fork bomb is stopped by the process limit, and it does not starve the next kernel."""
+    _require_full_sandbox()
+    from traitlets.config import Config
+
+    config = Config()
+    config.Sandbox.max_processes = 40
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+
+    async def check():
+        async with Kernel(tmp_path / "a", config=config) as bomb, Kernel(tmp_path / "b", config=config) as other:
+            held = int((await bomb.run(HOLD_PROCESSES.replace("LIMIT", "1000")))["stdout"])
+            assert 10 < held < 40, f"the process limit did not stop the bomb at 40: {held}"
+            spared = int((await other.run(HOLD_PROCESSES.replace("LIMIT", "20")))["stdout"])
+            assert spared == 20, "another kernel of the same user could not start processes"
+    run(check())
