@@ -32,11 +32,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# Grading runs through the course's hardened preprocessors (classgrader/preprocessors.py), so
-# plain `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail
-# alone with a reason, a dead or hung kernel costs only the cells that did not run, run-time
-# tricks are undone before each test cell and detected after it, warnings on stderr do not zero
-# a correct answer, and outputs are capped in bytes.
+# Grading runs through the course's hardened preprocessors (classgrader/grade/preprocessors.py),
+# so plain `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail
+# alone with a reason, only the files the assignment ships reach the kernel, student code runs in
+# a sandboxed kernel forked from a warm zygote (c.Sandbox.* below sets its limits), a dead or hung
+# kernel costs only the cells that did not run, run-time tricks are undone before each test cell
+# and detected after it, warnings on stderr do not zero a correct answer, and outputs are capped
+# in bytes.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
     "classgrader.grade.preprocessors.KeepReleasedFiles",
@@ -59,6 +61,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.GuardedExecute.notebook_budget = 600   # seconds per notebook, on top of the per-cell timeout
 c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput counts only lines
+c.Sandbox.memory_mb = 4096               # address space of a kernel
+c.Sandbox.max_processes = 512            # processes and threads of one kernel
+c.Sandbox.uid = 65534                    # the user student code runs as, when grading runs as root
+c.Sandbox.strict = False                 # True: refuse to grade when a sandbox layer is missing
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be

@@ -124,7 +124,8 @@ def die_with_parent() -> None:
 
 # --- 1. namespaces ----------------------------------------------------------------------------
 
-def _apparmor_hint() -> str:
+def apparmor_hint() -> str:
+    """Why user namespaces may fail here, and how to lift it ("" when AppArmor is not the reason)."""
     try:
         if Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").read_text().strip() == "1":
             return (" (AppArmor restricts unprivileged user namespaces here: "
@@ -156,7 +157,7 @@ def map_user_namespace(pid: int, user: tuple[int, int] | None) -> None:
         Path(f"/proc/{pid}/uid_map").write_text(uids)
         Path(f"/proc/{pid}/gid_map").write_text(gids)
     except OSError as err:
-        raise OSError(err.errno, f"cannot map the user namespace: {err.strerror}{_apparmor_hint()}") from None
+        raise OSError(err.errno, f"cannot map the user namespace: {err.strerror}{apparmor_hint()}") from None
 
 
 def enter_namespaces() -> dict[str, str]:
@@ -173,7 +174,7 @@ def enter_namespaces() -> dict[str, str]:
             _check(_libc().unshare(flag), f"unshare({layer})")
             report[layer] = f"ok ({what})"
         except OSError as err:
-            report[layer] = f"unavailable: {err.strerror or err}{_apparmor_hint()}"
+            report[layer] = f"unavailable: {err.strerror or err}{apparmor_hint()}"
     return report
 
 

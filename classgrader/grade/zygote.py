@@ -158,6 +158,7 @@ def become_kernel(launch: Launch, report: dict[str, str], plan: dict, supervisor
         sandbox.die_with_parent()
         if select.select([supervisor_alive], [], [], 0)[0]:  # the supervisor is already gone
             os._exit(1)
+        os.close(supervisor_alive)
         os.setsid()  # its own session and process group: kill(0, ...) reaches nothing outside
         for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL)
@@ -207,7 +208,7 @@ def _own_user_namespace(mapper: tuple[int, int]) -> str:
         sandbox.unshare_user()
     except OSError as err:
         os.write(ready, b"0")
-        return f"unavailable: {err.strerror or err}{sandbox._apparmor_hint()}"
+        return f"unavailable: {err.strerror or err}{sandbox.apparmor_hint()}"
     os.write(ready, b"1")
     answer = os.read(mapped, 4096).decode()
     if answer != "ok":
@@ -232,6 +233,8 @@ def supervise(launch: Launch, mapper: tuple[int, int]) -> None:
         sandbox.die_with_parent()
         plan = plan_view(launch)
         report = {"user namespace": _own_user_namespace(mapper)}
+        for fd in mapper:
+            os.close(fd)
         report.update(sandbox.enter_namespaces())
         watch, alive = os.pipe()
         kernel = os.fork()
