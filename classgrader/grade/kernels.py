@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -91,7 +90,7 @@ def _take_back(folder: str, owner: tuple[int, int]) -> None:
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel listens on Unix sockets in its own private folder."""
 
-    #: The uid the kernel runs as, when it is not this process's (see :meth:`listen`).
+    #: The (uid, gid) the kernel runs as, when it is not this process's: its folders are lent to it.
     kernel_user: tuple[int, int] | None = None
 
     def __init__(self, **kwargs):
@@ -100,22 +99,13 @@ class IPCKernelManager(AsyncKernelManager):
             sweep_stale()
             _swept = True
         #: The kernel's private folder: its sockets and connection file, and the place where the
-        #: grader may create Unix sockets for the kernel to connect to (see :meth:`listen`).
+        #: grader may create Unix sockets for the kernel to connect to (writable for the kernel's
+        #: user: a socket made there must be writable for it too, e.g. chmod 0o666).
         self.socket_dir: str = private_folder()
         kwargs.setdefault("transport", "ipc")
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel"))
         kwargs.setdefault("connection_file", os.path.join(self.socket_dir, "connection.json"))
         super().__init__(**kwargs)
-
-    def listen(self, name: str, backlog: int = 1) -> socket.socket:
-        """A listening Unix socket ``socket_dir/name`` that the kernel may connect to."""
-        path = os.path.join(self.socket_dir, name)
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(path)
-        if self.kernel_user:
-            os.chown(path, *self.kernel_user)
-        server.listen(backlog)
-        return server
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         try:
