@@ -32,13 +32,14 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# Grading runs through the course's hardened preprocessors (classgrader/grade/preprocessors.py),
-# so plain `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail
-# alone with a reason, only the files the assignment ships reach the kernel, student code runs in
-# a sandboxed kernel forked from a warm zygote (c.Sandbox.* below sets its limits), a dead or hung
-# kernel costs only the cells that did not run, run-time tricks are undone before each test cell
-# and detected after it, warnings on stderr do not zero a correct answer, and outputs are capped
-# in bytes.
+# Grading runs through the course's preprocessors (classgrader/grade/preprocessors.py), so plain
+# `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail alone
+# with a reason; only the files the assignment ships reach the kernel; the student's cells run in
+# the sandboxed kernel (forked from a warm zygote) while every test cell is decided
+# by the judge outside it, from the gradebook's copy of the test; a dead or hung kernel costs only
+# the cells that did not run; outputs are capped in bytes. Their settings (time budget per
+# notebook, output cap, sandbox limits) are traits with documented defaults: set
+# c.JudgedExecute.*, c.CapOutputBytes.* or c.Sandbox.* here to change them.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
     "classgrader.grade.preprocessors.KeepReleasedFiles",
@@ -49,22 +50,15 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "classgrader.grade.preprocessors.GuardedExecute",
+    "classgrader.grade.preprocessors.JudgedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "classgrader.grade.preprocessors.CapOutputBytes",
-    "classgrader.grade.preprocessors.HarmlessStderr",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.GuardedExecute.notebook_budget = 600   # seconds per notebook, on top of the per-cell timeout
-c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput counts only lines
-c.Sandbox.memory_mb = 4096               # address space of a kernel
-c.Sandbox.max_processes = 512            # processes and threads of one kernel
-c.Sandbox.uid = 65534                    # the user student code runs as, when grading runs as root
-c.Sandbox.strict = False                 # True: refuse to grade when a sandbox layer is missing
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be

@@ -13,8 +13,13 @@ Design rules
   confusing broadcasting error.
 * Tolerances are explicit arguments at every call site, next to the reason for them.
 
-This module contains no reference answers: the hidden tests compute their expected values from
-closed forms written in the test cells themselves.
+Where the checks run
+--------------------
+When a notebook is graded, the judge (:mod:`classgrader.grade.judge`) runs the hidden tests in the
+trusted grading process, and these checks with them: the student's functions are stand-ins that
+call into the sandboxed kernel, and what they return arrives as plain data. When an instructor runs
+a source notebook in Jupyter, the same checks run in the kernel on the objects themselves. Every
+function here works the same way in both places.
 """
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from classgrader.grade.judge.remote import is_remote, type_name
+from classgrader.grade.judge.session import active as active_session
 from classgrader.model.status import DIAGNOSIS_PREFIX
 
 __all__ = [
@@ -34,6 +41,9 @@ __all__ = [
     "expect_raises",
     "no_warnings",
     "substitute",
+    "call_each",
+    "fold",
+    "type_name",
 ]
 
 
@@ -70,7 +80,7 @@ def result_array(value: Any, name: str, shape: tuple[int, ...] | None = None) ->
         if isinstance(value, (list, tuple)):
             hint = " Convert it with np.array(...) before returning."
         raise AssertionError(
-            f"{name} should return a numpy array, but it returned a {type(value).__name__}.{hint}"
+            f"{name} should return a numpy array, but it returned a {type_name(value)}.{hint}"
         )
     if shape is not None and value.shape != tuple(shape):
         hint = ""
@@ -108,7 +118,7 @@ def result_float(value: Any, name: str) -> float:
         return float(value.reshape(()))
     raise AssertionError(
         f"{name} should return a single number (a float), but it returned a "
-        f"{type(value).__name__}: {_fmt(value)}"
+        f"{type_name(value)}: {_fmt(value)}"
     )
 
 
@@ -204,7 +214,7 @@ def expect_raises(exc_type: type[BaseException], func: Callable[..., Any], *args
     except Exception as err:  # noqa: BLE001 - reported to the student
         raise AssertionError(
             f"{name} should raise {exc_type.__name__}{' (' + why + ')' if why else ''}, "
-            f"but it raised {type(err).__name__}: {err}"
+            f"but it raised {getattr(err, 'student_type', '') or type(err).__name__}: {err}"
         ) from None
     raise AssertionError(
         f"{name} should raise {exc_type.__name__}{' (' + why + ')' if why else ''}, "
@@ -215,21 +225,26 @@ def expect_raises(exc_type: type[BaseException], func: Callable[..., Any], *args
 def no_warnings(func: Callable[..., Any], *args: Any, name: str, advice: str = "", **kwargs: Any) -> Any:
     """Call ``func`` and fail if it emits any warning (for example numpy's overflow warning).
 
-    ``advice`` is added to the message (e.g. how to avoid dividing by zero).
+    Overflow, invalid values and division by zero warn during the call whatever the notebook set
+    with ``np.seterr``; underflow to zero (``exp(-1000) == 0.0``) is harmless and ignored. ``advice``
+    is added to the message (e.g. how to avoid dividing by zero).
 
     Returns
     -------
     object
         Whatever ``func`` returned.
     """
-    # Underflow to zero (exp(-1000) == 0.0) is harmless and numpy ignores it by default.
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+    session = active_session()
+    watching = session.watch_warnings() if session is not None else contextlib.nullcontext([])
+    with watching as watched, warnings.catch_warnings(record=True) as recorded, \
+            np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
+    caught = [f"{category}: {message}" for category, message in watched] + \
+        [f"{w.category.__name__}: {w.message}" for w in recorded]
     if caught:
-        first = caught[0]
         raise AssertionError(
-            f"{name} emitted a warning: {first.category.__name__}: {first.message}. "
+            f"{name} emitted a warning: {caught[0]}. "
             + (advice or "A numerically stable version produces no overflow or invalid-value warnings.")
         )
     return result
@@ -241,8 +256,14 @@ def substitute(namespace: dict[str, Any], **replacements: Any) -> Iterator[None]
 
     A hidden test uses this to grade one skill on its own: while ``tangent_line`` is tested,
     ``central_difference`` is replaced by a correct version, so a mistake in one function costs
-    the points of that function only.
+    the points of that function only. Under the judge the names are replaced in the student's
+    kernel too, by functions that call back into the judge, so the correct version never enters it.
     """
+    session = getattr(namespace, "judge_session", None)
+    if session is not None:
+        with session.substitute(namespace, replacements):
+            yield
+        return
     missing = object()
     saved = {key: namespace.get(key, missing) for key in replacements}
     namespace.update(replacements)
@@ -255,3 +276,25 @@ def substitute(namespace: dict[str, Any], **replacements: Any) -> Iterator[None]
             else:
                 namespace[key] = value
 
+
+def call_each(function: Callable[..., Any], rows: list) -> list:
+    """``[function(*row) for row in rows]``, in one round trip when ``function`` is the student's.
+
+    For building many objects of the student's at once (a long chain of ``Value`` nodes, say).
+    """
+    if is_remote(function):
+        return function._session.call_each(function, rows)
+    return [function(*row) for row in rows]
+
+
+def fold(function: Callable[[Any, Any], Any], start: Any, items: list) -> Any:
+    """``functools.reduce(function, items, start)``, run where ``start`` lives.
+
+    ``fold(operator.mul, x, ws)`` multiplies a chain of the student's ``Value`` objects in one
+    round trip under the judge.
+    """
+    if is_remote(start):
+        return start._session.fold(function, start, items)
+    for item in items:
+        start = function(start, item)
+    return start

@@ -1,14 +1,18 @@
-"""The adversarial corpus (tests/adversarial/corpus.toml) through the course's grade command.
+"""The adversarial corpus (every tests/adversarial/*.toml) through both ways of grading.
 
-All attacks, a perfect and a blank student are handed in to a scratch course and graded together
-by ``python -m classgrader grade`` (what ``make grade`` runs), with the sandbox on. Then, for
-every attack: no points gained, the expected status and flag, no leak marker in any output, no
-file written outside the submission, no connection to the test's loopback server; and the
-ordinary students are graded normally.
+All attacks, a perfect and a blank student are handed in to two scratch courses and graded: one
+by ``python -m classgrader grade`` (what ``make grade`` runs), one by plain ``nbgrader autograde``
+with the course's nbgrader_config.py; feedback is generated for both. The scratch course's hidden
+tests carry canaries (a comment and an expected value that no student could compute from what
+the kernel receives). Then, for every attack and both courses: no points gained over its base, the
+exact loss where the entry says so, no canary, hidden test line or protected marker in any output
+or feedback page, no file written outside the submission, no connection; and, for the grade
+command, the expected status and flag.
 """
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -20,21 +24,34 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from classgrader.model.catalogue import load_catalogue
-from classgrader.model.course import Course, temporary_course
 from classgrader.demo.builder import hand_in
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course, temporary_course, tool_environment
+from classgrader.model.notebooks import (autograded_items, fill_from_solutions, is_autograded_test,
+                                         nbgrader_meta, replace_definition)
+from classgrader.model.status import STATUS_FILE
 from classgrader.release.release import release
-from classgrader.model.notebooks import (autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta,
-                                   replace_definition)
 from conftest import COURSE
 
-CORPUS = tomllib.loads((Path(__file__).parent / "adversarial" / "corpus.toml").read_text())["attack"]
+HERE = Path(__file__).parent / "adversarial"
+CORPUS = [attack for path in sorted(HERE.glob("*.toml"))
+          for attack in tomllib.loads(path.read_text())["attack"]]
 ASSIGNMENT = "01-derivatives"
-#: Strings that only the protected files contain; none may appear in any graded output.
+#: Strings that only protected files contain; none may appear in any output or feedback page.
 LEAK_MARKERS = ["BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "Reference solutions for assignment 1",
                 "classgrader-canary-7f3a", "Forward difference approximation of f'(x)."]
-#: The scratch course grades faster with a shorter cell timeout (the endless loops wait for it).
-TEST_SETTINGS = "\nc.Execute.timeout = 8\nc.GuardedExecute.notebook_budget = 120\n"
+#: A hidden check planted in the scratch course: its comment and expected value are canaries.
+CANARY_COMMENT = "classgrader-canary-hidden-5e1d"
+CANARY_VALUE = "219.9114857"
+CANARY_TEST = f'''
+# {CANARY_COMMENT}
+_canary_expected = 31.41592653589793 * 7
+assert abs(forward_difference(lambda t: 3.0 * t, 1.0, 0.5) * 73.30382858376184 - _canary_expected) < 1e-6, \\
+    "the canary check failed"
+'''
+#: The scratch courses grade faster with a shorter cell timeout (the endless loops wait for it).
+TEST_SETTINGS = "\nc.Execute.timeout = 8\nc.JudgedExecute.notebook_budget = 120\n"
+WAYS = ("grade-command", "plain-nbgrader")
 
 
 class _Listener:
@@ -66,25 +83,42 @@ class _Listener:
         self.server.close()
 
 
-def _build(course: Course, attack: dict, port: int) -> None:
+def _plant_canary(root: Path) -> None:
+    """Add the canary check to the hidden block of the first test cell of the scratch source."""
+    path = next((root / "source" / ASSIGNMENT).glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if is_autograded_test(c))
+    cell.source = cell.source.replace("### END HIDDEN TESTS", CANARY_TEST.strip("\n") + "\n### END HIDDEN TESTS", 1)
+    nbformat.write(nb, path)
+
+
+def _base(course: Course, attack: dict) -> tuple[nbformat.NotebookNode, frozenset[str]]:
+    """The hand-in an attack starts from, and the items that base loses on its own."""
     assignment = course.assignment(ASSIGNMENT)
     released = nbformat.read(course.release_notebook(assignment), as_version=4)
     perfect = fill_from_solutions(released, assignment.solutions_module)
-    base = attack["base"]
-    if base == "blank":
-        nb = released
-    elif base == "perfect":
-        nb = perfect
-    else:
-        mistake = {m.id: m for m in load_catalogue(assignment)}[base.split(":", 1)[1]]
-        nb = mistake.apply(perfect)
-    code = attack["code"].replace("{port}", str(port))
+    kind = attack["base"]
+    if kind == "blank":
+        return released, frozenset(autograded_items(released))
+    if kind == "perfect":
+        return perfect, frozenset()
+    mistake = {m.id: m for m in load_catalogue(assignment)}[kind.split(":", 1)[1]]
+    return mistake.apply(perfect), frozenset(mistake.loses)
+
+
+def _append(nb: nbformat.NotebookNode, grade_id: str, code: str) -> None:
+    cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+    cell.source = cell.source.rstrip("\n") + "\n\n" + code.strip("\n") + "\n"
+
+
+def _build(course: Course, attack: dict, port: int) -> None:
+    nb, _ = _base(course, attack)
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    code = attack.get("code", "").replace("{port}", str(port))
     if "replace" in attack:
         nb = replace_definition(nb, attack["replace"], code)
     elif "append_to" in attack:
-        cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == attack["append_to"])
-        cell.source = cell.source.rstrip("\n") + "\n\n" + code.strip("\n") + "\n"
+        _append(nb, attack["append_to"], code)
     elif "test_cell" in attack:
         cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == attack["test_cell"])
         cell.source = code.strip("\n")
@@ -92,36 +126,43 @@ def _build(course: Course, attack: dict, port: int) -> None:
             cell.cell_type = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
+    for grade_id, more in attack.get("also_append", {}).items():
+        _append(nb, grade_id, more)
+    assignment = course.assignment(ASSIGNMENT)
     hand_in(course, attack["id"], assignment, nb)
+    for relative, text in attack.get("files", {}).items():
+        target = course.folder("submitted") / attack["id"] / ASSIGNMENT / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace("{port}", str(port)))
 
 
-@pytest.fixture(scope="module")
-def graded_corpus():
+def _scratch(listener: _Listener) -> Course:
     root = temporary_course(COURSE, [ASSIGNMENT])
     with open(root / "nbgrader_config.py", "a") as config:
         config.write(TEST_SETTINGS)
     (root / "secret-canary.txt").write_text("classgrader-canary-7f3a")
+    _plant_canary(root)
     course = Course(root)
-    listener = _Listener()
-    try:
-        release(course, [course.assignment(ASSIGNMENT)])
-        assignment = course.assignment(ASSIGNMENT)
-        released = nbformat.read(course.release_notebook(assignment), as_version=4)
-        hand_in(course, "perfect", assignment, fill_from_solutions(released, assignment.solutions_module))
-        hand_in(course, "blank", assignment, released)
-        for attack in CORPUS:
-            _build(course, attack, listener.port)
-        completed = subprocess.run([sys.executable, "-m", "classgrader", "--course", str(root), "grade",
-                                    "--jobs", "2"], capture_output=True, text=True, timeout=1500)
-        status = {(r["student"], r["assignment"]): r for r in json.loads((root / "grading-status.json").read_text())}
-        scores = _scores(course)
-        yield {"course": course, "completed": completed, "status": status, "scores": scores,
-               "connections": listener.connections,
-               "max": sum(autograded_items(released).values())}
-    finally:
-        listener.close()
-        shutil.rmtree(root, ignore_errors=True)
-        Path("/tmp/classgrader-pwned.txt").unlink(missing_ok=True)
+    release(course, [course.assignment(ASSIGNMENT)])
+    assignment = course.assignment(ASSIGNMENT)
+    released = nbformat.read(course.release_notebook(assignment), as_version=4)
+    hand_in(course, "perfect", assignment, fill_from_solutions(released, assignment.solutions_module))
+    hand_in(course, "blank", assignment, released)
+    for attack in CORPUS:
+        _build(course, attack, listener.port)
+    return course
+
+
+def _run(course: Course, way: str) -> subprocess.CompletedProcess:
+    if way == "grade-command":
+        command = [sys.executable, "-m", "classgrader", "--course", str(course.root), "grade", "--jobs", "2"]
+    else:
+        command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
+    done = subprocess.run(command, cwd=course.root, capture_output=True, text=True, timeout=1500,
+                          env=tool_environment())
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force"],
+                   cwd=course.root, capture_output=True, text=True, timeout=900, env=tool_environment())
+    return done
 
 
 def _scores(course: Course) -> dict[str, float]:
@@ -138,45 +179,112 @@ def _scores(course: Course) -> dict[str, float]:
     return scores
 
 
-def test_corpus_has_twenty_attacks_with_unique_ids():
+def _hidden_lines(course: Course) -> list[str]:
+    """Distinctive lines of the hidden tests (long enough not to occur by chance)."""
+    nb = nbformat.read(course.source_notebook(course.assignment(ASSIGNMENT)), as_version=4)
+    lines = []
+    for cell in nb.cells:
+        if is_autograded_test(cell):
+            block = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+            lines += [ln.strip() for ln in block.group(1).splitlines() if len(ln.strip()) >= 30]
+    return lines
+
+
+@pytest.fixture(scope="module")
+def graded_corpus():
+    listener = _Listener()
+    courses = {}
+    try:
+        results = {}
+        for way in WAYS:
+            course = courses[way] = _scratch(listener)
+            completed = _run(course, way)
+            status_file = course.root / STATUS_FILE
+            status = {(r["student"], r["assignment"]): r for r in json.loads(status_file.read_text())} \
+                if status_file.exists() else {}
+            results[way] = {"course": course, "completed": completed, "status": status,
+                            "scores": _scores(course), "hidden": _hidden_lines(course)}
+        yield {"ways": results, "connections": listener.connections}
+    finally:
+        listener.close()
+        for course in courses.values():
+            shutil.rmtree(course.root, ignore_errors=True)
+        Path("/tmp/classgrader-pwned.txt").unlink(missing_ok=True)
+
+
+def test_corpus_ids_are_unique_and_every_entry_says_what_it_tries():
     ids = [a["id"] for a in CORPUS]
-    assert len(ids) >= 20 and len(set(ids)) == len(ids)
+    assert len(ids) >= 40 and len(set(ids)) == len(ids)
+    assert all(a.get("description") and a.get("status") for a in CORPUS)
 
 
 @pytest.mark.xdist_group("adversarial")
-def test_grade_command_finishes_and_ordinary_students_are_graded_normally(graded_corpus):
-    completed = graded_corpus["completed"]
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
-    status = graded_corpus["status"]
-    assert status[("perfect", ASSIGNMENT)]["status"] == "graded"
-    assert status[("blank", ASSIGNMENT)]["status"] == "graded"
-    assert graded_corpus["scores"]["perfect"] == graded_corpus["max"]
-    assert graded_corpus["scores"]["blank"] == 0
-    assert len(status) == len(CORPUS) + 2, "every submission must have a status"
+@pytest.mark.parametrize("way", WAYS)
+def test_ordinary_students_are_graded_normally(graded_corpus, way):
+    result = graded_corpus["ways"][way]
+    course = result["course"]
+    released = nbformat.read(course.release_notebook(course.assignment(ASSIGNMENT)), as_version=4)
+    full = sum(autograded_items(released).values())
+    assert result["scores"]["perfect"] == full, result["completed"].stderr[-3000:]
+    assert result["scores"]["blank"] == 0
+    if way == "grade-command":
+        assert result["status"][("perfect", ASSIGNMENT)]["status"] == "graded"
+        assert len(result["status"]) == len(CORPUS) + 2, "every submission must have a status"
+
+
+def _expected(course: Course, attack: dict) -> tuple[float, float | None]:
+    """(the most the attack may score, the exact score when the entry fixes it)."""
+    items = autograded_items(nbformat.read(course.source_notebook(course.assignment(ASSIGNMENT)), as_version=4))
+    _, lost_by_base = _base(course, attack)
+    base = sum(p for item, p in items.items() if item not in lost_by_base)
+    if "loses_from" in attack:
+        order = list(items)
+        lost = set(order[order.index(attack["loses_from"]):]) | lost_by_base
+        return base, sum(p for item, p in items.items() if item not in lost)
+    if "loses" in attack:
+        lost = set(attack["loses"]) | lost_by_base
+        return base, sum(p for item, p in items.items() if item not in lost)
+    return base, None
+
+
+def _outputs(course: Course, student: str) -> str:
+    """Every output of the autograded notebook (the student's cells and the judge's verdicts)."""
+    graded = course.folder("autograded") / student / ASSIGNMENT / "derivatives.ipynb"
+    if not graded.exists():
+        return ""
+    return json.dumps([c.get("outputs", []) for c in nbformat.read(graded, as_version=4).cells])
+
+
+def _feedback(course: Course, student: str) -> str:
+    page = course.folder("feedback") / student / ASSIGNMENT / "derivatives.html"
+    return page.read_text(errors="replace") if page.exists() else ""
 
 
 @pytest.mark.xdist_group("adversarial")
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("attack", CORPUS, ids=[a["id"] for a in CORPUS])
-def test_attack_gains_nothing_and_reaches_nothing(graded_corpus, attack):
-    course = graded_corpus["course"]
-    outcome = graded_corpus["status"][(attack["id"], ASSIGNMENT)]
-    assert outcome["status"] in attack["status"], f"{outcome['status']}: {outcome['reason']}"
-    score = graded_corpus["scores"].get(attack["id"], 0.0)
-    assert score <= attack["max_score"], f"the trick gained points: {score} > {attack['max_score']}"
-    assert score >= attack.get("min_score", 0), f"legitimate work lost points: {score}"
-    if attack.get("flagged"):
-        assert outcome["flags"], "the submission should be flagged for review"
-    graded = course.folder("autograded") / attack["id"] / ASSIGNMENT / "derivatives.ipynb"
-    if graded.exists():
-        # Outputs of the student's own cells: test cells legitimately quote the restored hidden
-        # tests in their tracebacks (instructor-side; feedback strips them).
-        notebook = nbformat.read(graded, as_version=4)
-        text = json.dumps([c.get("outputs", []) for c in notebook.cells if not is_autograded_test(c)])
-        for marker in LEAK_MARKERS:
-            assert marker not in text, f"protected content leaked into the output: {marker!r}"
-        assert graded.stat().st_size <= attack.get("max_notebook_bytes", 5_000_000)
+def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, attack, way):
+    result = graded_corpus["ways"][way]
+    course = result["course"]
+    most, exact = _expected(course, attack)
+    score = result["scores"].get(attack["id"], 0.0)
+    assert score <= most, f"the trick gained points: {score} > {most}"
+    if exact is not None:
+        assert score == exact, f"expected exactly {exact} points, got {score}"
+    outputs, feedback = _outputs(course, attack["id"]), _feedback(course, attack["id"])
+    for secret in LEAK_MARKERS:
+        assert secret not in outputs, f"protected content leaked into an output: {secret!r}"
+    # The feedback page also shows the student's own code, which may quote the solutions'
+    # docstrings; what must never be there is the hidden tests' code or what they expect.
+    for secret in [CANARY_COMMENT, CANARY_VALUE, *result["hidden"]]:
+        assert secret not in outputs and secret not in feedback, f"a hidden test leaked: {secret!r}"
     for path in attack.get("writes", []):
         target = Path(path) if Path(path).is_absolute() else course.root / path
         assert not target.exists(), f"the submission wrote outside its folder: {target}"
     if attack.get("network"):
-        assert graded_corpus["connections"] == 0, "the submission reached the network"
+        assert graded_corpus["connections"] == 0, "a submission reached the loopback server"
+    if way == "grade-command":
+        outcome = result["status"][(attack["id"], ASSIGNMENT)]
+        assert outcome["status"] in attack["status"], f"{outcome['status']}: {outcome['reason']}"
+        if attack.get("flagged"):
+            assert outcome["flags"], "the submission should be flagged for review"

@@ -232,15 +232,10 @@ class ForkedKernelManager(IPCKernelManager):
 
 
 def kernel_arguments() -> list[str]:
-    """IPKernelApp options of every grading kernel: no current folder on sys.path, no parent
-    poller (the kernel dies with its supervisor anyway) and so no console banner, and the
-    in-kernel guard while it exists. (nbclient adds ``--HistoryManager.hist_file=:memory:``.)"""
-    import importlib.util
-
-    arguments = ["--IPKernelApp.ignore_cwd=True", "--IPKernelApp.parent_handle=1"]
-    if importlib.util.find_spec("classgrader.grade.guard") is not None:
-        arguments.append("--IPKernelApp.exec_lines=import classgrader.grade.guard")
-    return arguments
+    """IPKernelApp options of every grading kernel: no current folder on sys.path, and no parent
+    poller (the kernel dies with its supervisor anyway) and so no console banner. (nbclient adds
+    ``--HistoryManager.hist_file=:memory:``.)"""
+    return ["--IPKernelApp.ignore_cwd=True", "--IPKernelApp.parent_handle=1"]
 
 
 def kernel_manager_class(sandboxed: bool, settings: sandbox.Sandbox, log) -> type[IPCKernelManager]:

@@ -1,6 +1,6 @@
 """nbgrader preprocessors of the course, registered in ``nbgrader_config.py``.
 
-They are ordinary nbgrader/nbconvert preprocessors, so the protections hold for plain
+They are ordinary nbgrader/nbconvert preprocessors, so everything here holds for plain
 ``nbgrader autograde`` run from the repository root as well as for ``make grade``:
 
 * :class:`RejectMalformed` (sanitize step): a hand-in with a duplicated, deleted or retyped grade
@@ -8,19 +8,17 @@ They are ordinary nbgrader/nbconvert preprocessors, so the protections hold for 
 * :class:`KeepReleasedFiles` (sanitize step): the folder where the kernel runs keeps only the
   files the assignment ships; anything else handed in (a ``classgrader/`` or ``numpy/`` folder, a
   ``sitecustomize.py``, a link) is removed from it and logged.
-* :class:`GuardedExecute` (replaces nbgrader's ``Execute``): a kernel that dies (``os._exit``), a
-  cell that cannot be interrupted, or a notebook over its time budget costs the cells that did not
-  run, not the whole submission; before each test cell the known run-time tricks (IPython input
-  and AST transformers, a patched ``run_cell`` or ``showtraceback``) are undone; after it, a random
-  marker proves that the test cell's code really ran.
-* :class:`HarmlessStderr`: a warning printed to stderr by correct code does not zero a test cell
-  (nbgrader scores any stderr output as a failure); failures are exceptions, which stay.
+* :class:`JudgedExecute` (replaces nbgrader's ``Execute``): the student's cells run in the sandboxed
+  kernel; every autograded test cell is decided by the judge (:mod:`classgrader.grade.judge`) in
+  this process, from the gradebook's copy of the test, so no code of the hand-in can change a
+  verdict or read a hidden test. A kernel that dies, a cell that cannot be interrupted, or a
+  notebook over its time budget costs the cells that did not run, not the whole submission.
 * :class:`CapOutputBytes`: outputs are capped in bytes (nbgrader's LimitOutput counts lines only,
   so one 20 MB line survives it).
 """
 from __future__ import annotations
 
-import secrets
+import functools
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -28,37 +26,59 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer
 
 from classgrader.grade.handin import remove_from, shipped, unreleased
+from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
+from classgrader.grade.judge.session import KernelLost, OutOfTime
+from classgrader.grade.judge.verdict import judge_cell
 from classgrader.model.integrity import grade_cell_problems
-from classgrader.model.notebooks import is_autograded_test
+from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
 from classgrader.model.status import ErrorName
 
-#: Python expression evaluated in the kernel (as a user expression, which IPython does not pass
-#: through input transformers) to undo the known tricks before a test cell runs.
-RESTORE_EXPRESSION = "__import__('classgrader.grade.guard', fromlist=['restore']).restore()"
+#: Why the cells after a dead kernel did not run.
+KERNEL_DIED = "the kernel stopped (os._exit, a crash or a resource limit) in an earlier cell"
+#: Why the cells after an uninterruptible cell did not run.
+KERNEL_HUNG = "an earlier cell could not be interrupted after its timeout"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=str(ename), evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
+@functools.lru_cache(maxsize=64)
+def _source_cells(db_url: str, assignment: str, notebook: str) -> tuple[tuple[str, str, str], ...]:
+    """(grade_id, cell type, source) of every source cell the gradebook stores for a notebook.
+
+    Read once per grading process: plain ``nbgrader autograde`` grades a whole class in one
+    process, and the source cells do not change while it runs.
+    """
+    with Gradebook(db_url) as gradebook:
+        try:
+            found = gradebook.find_notebook(notebook, assignment)
+        except MissingEntry:
+            return ()
+        return tuple((cell.name, cell.cell_type, cell.source) for cell in found.source_cells)
+
+
+def source_cells(resources: dict) -> tuple[tuple[str, str, str], ...]:
+    """The gradebook's source cells of the notebook being graded (see :func:`_source_cells`)."""
+    nbgrader = resources.get("nbgrader", {})
+    if not nbgrader.get("db_url"):
+        return ()
+    return _source_cells(nbgrader["db_url"], nbgrader["assignment"], resources["unique_key"])
+
+
 class RejectMalformed(NbGraderPreprocessor):
     """Fail one malformed submission with a clear reason (put it first in the sanitize step)."""
 
     def preprocess(self, nb, resources):
-        notebook_id = resources["unique_key"]
-        assignment_id = resources["nbgrader"]["assignment"]
-        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
-            try:
-                source = gradebook.find_notebook(notebook_id, assignment_id)
-            except MissingEntry:
-                return nb, resources
-            expected = {cell.name: cell.cell_type for cell in source.source_cells}
-        problems = grade_cell_problems(nb, expected)
+        cells = source_cells(resources)
+        if not cells:
+            return nb, resources
+        problems = grade_cell_problems(nb, {name: cell_type for name, cell_type, _ in cells})
         if problems:
-            raise ValueError(f"malformed submission {notebook_id}.ipynb: " + "; ".join(problems))
+            raise ValueError(f"malformed submission {resources['unique_key']}.ipynb: " + "; ".join(problems))
         return nb, resources
 
 
@@ -89,14 +109,12 @@ class KeepReleasedFiles(NbGraderPreprocessor):
         return nb, resources
 
 
-class GuardedExecute(Execute):
-    """nbgrader's Execute, hardened against submissions that fight the grader."""
+class JudgedExecute(Execute):
+    """nbgrader's Execute, with every autograded test cell decided by the judge outside the kernel."""
 
     notebook_budget = Integer(
         600, help="Seconds one notebook may run in all, on top of the per-cell timeout."
     ).tag(config=True)
-
-    marker_name = Unicode("_classgrader_cell_ran").tag(config=True)
 
     sandbox = Bool(
         True, help="Run student code in the forked, sandboxed kernel (False: an ordinary kernel with "
@@ -110,6 +128,8 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
+        self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
+                       if cell_type == "code"}
         return super().preprocess(nb, resources, km)
 
     def create_kernel_manager(self):
@@ -130,71 +150,62 @@ class GuardedExecute(Execute):
             cell.outputs = [_error(ErrorName.NOT_RUN, f"this cell did not run: {self._stopped}")]
             return cell, resources
         if time.monotonic() >= self._deadline:
-            self._stop(f"the notebook used up its time budget of {self.notebook_budget} s")
+            self._stopped = f"the notebook used up its time budget of {self.notebook_budget} s"
             cell.outputs = [_error(ErrorName.TIME_BUDGET, self._stopped)]
             return cell, resources
-        test = is_autograded_test(cell)
-        marker = secrets.token_hex(8)
-        original = cell.source
-        if test:
-            self._user_expression(RESTORE_EXPRESSION)
-            cell.source = f"{original}\n{self.marker_name} = {marker!r}"
+        if is_autograded_test(cell):
+            cell.outputs = self._judge(nbgrader_meta(cell)["grade_id"])
+            cell.execution_count = None
+            return cell, resources
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._stop("the kernel stopped (os._exit, a crash or a resource limit) in an earlier cell")
+            self._stopped = KERNEL_DIED
             cell.outputs.append(_error(ErrorName.DEAD_KERNEL, "the kernel stopped while this cell ran "
                                        "(os._exit, a crash, or a memory or time limit)"))
-            return cell, resources
         except CellTimeoutError:
-            self._stop("an earlier cell could not be interrupted after its timeout")
+            self._stopped = KERNEL_HUNG
             cell.outputs.append(_error(ErrorName.CELL_TIMEOUT, "this cell ran past its timeout and "
                                        "ignored the interrupt"))
-            self._kill()
-            return cell, resources
-        finally:
-            cell.source = original
-        if test and not any(o.get("output_type") == "error" for o in cell.outputs):
-            ran = self._user_expression(f"globals().pop({self.marker_name!r}, None)")
-            if ran != repr(marker):
-                cell.outputs.append(_error(
-                    ErrorName.TEST_DID_NOT_RUN, "the test code of this cell did not run as written (something "
-                    "changed how cells execute); it scores 0 and the submission is flagged"))
+            kill(self)
         return cell, resources
 
-    def _stop(self, reason: str) -> None:
-        self._stopped = reason
-
-    def _kill(self) -> None:
+    def _judge(self, grade_id: str) -> list[NotebookNode]:
+        """The outputs of one test cell: the judge's verdict, or why there is none."""
+        source = self._tests.get(grade_id)
+        if source is None:
+            return [_error(ErrorName.TEST_DID_NOT_RUN, f"the gradebook has no test {grade_id!r} for "
+                           "this notebook, so it cannot be judged")]
+        deadline = min(self._deadline, time.monotonic() + (self.timeout or self.notebook_budget))
         try:
-            self.km.shutdown_kernel(now=True)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - the kernel may already be gone
-            pass
-
-    def _user_expression(self, expression: str) -> str | None:
-        """Evaluate one expression in the kernel without running a cell; its repr, or None."""
+            hearing = open_hearing(self, self.km.socket_dir, deadline)
+        except KernelLost as lost:
+            return self._lost(lost.reason, None)
         try:
-            msg_id = self.kc.execute("", silent=True, store_history=False,
-                                     user_expressions={"value": expression})
-            reply = self.wait_for_reply(msg_id)
-        except Exception:  # noqa: BLE001 - a broken kernel shows up in the next cell
-            return None
-        value = (reply or {}).get("content", {}).get("user_expressions", {}).get("value", {})
-        if value.get("status") != "ok":
-            return None
-        return value.get("data", {}).get("text/plain")
+            verdict = judge_cell(hearing.session, source, grade_id)
+        except OutOfTime:
+            outputs = [_error(ErrorName.TEST_TIMEOUT, f"your code did not finish within this test's "
+                              f"{self.timeout} s")]
+            if not close_hearing(self, hearing, interrupt=True):
+                self._stopped = KERNEL_HUNG
+                outputs = [_error(ErrorName.CELL_TIMEOUT, outputs[0].evalue + " and ignored the interrupt")]
+            return outputs
+        except KernelLost as lost:
+            return self._lost(lost.reason, hearing)
+        if not close_hearing(self, hearing):
+            self._stopped = KERNEL_HUNG
+        return verdict.outputs()
 
-
-class HarmlessStderr(NbGraderPreprocessor):
-    """In test cells, turn stderr text (warnings) into stdout, so it does not zero the cell."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if is_autograded_test(cell):
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                    output["name"] = "stdout"
-                    output["text"] = "[stderr] " + output.get("text", "")
-        return cell, resources
+    def _lost(self, reason: str, hearing) -> list[NotebookNode]:
+        """The conversation broke: a dead kernel stops the notebook; a live one is flagged."""
+        if not kernel_alive(self):
+            self._stopped = KERNEL_DIED
+            return [_error(ErrorName.DEAD_KERNEL, "the kernel stopped while this test ran (os._exit, a "
+                           "crash, or a memory or time limit)")]
+        if hearing is not None and not close_hearing(self, hearing, interrupt=True):
+            self._stopped = KERNEL_HUNG
+        return [_error(ErrorName.TEST_DID_NOT_RUN, f"this test could not be judged: {reason}; it scores "
+                       "0 and the submission is flagged for a person to read")]
 
 
 class CapOutputBytes(NbGraderPreprocessor):

@@ -37,7 +37,8 @@ class ErrorName(StrEnum):
     TIME_BUDGET = "NotebookTimeBudget"      # the notebook used up its time
     DEAD_KERNEL = "DeadKernelError"         # the kernel died in this cell
     CELL_TIMEOUT = "CellTimeoutError"       # this cell ignored its timeout
-    TEST_DID_NOT_RUN = "TestDidNotRun"      # a test's verdict could not be obtained
+    TEST_DID_NOT_RUN = "TestDidNotRun"      # the judge could not get a verdict (flagged)
+    TEST_TIMEOUT = "TestTimeout"            # the student's code was too slow for this test
 
 
 #: Error names that mean the run itself was cut short, and the status they give.

@@ -1,0 +1,137 @@
+"""Opening and closing the judge's connection to a notebook's kernel, for one test cell.
+
+The judge listens on a fresh Unix socket in the kernel's private socket folder, asks the kernel
+(one silent ``execute_request``, not stored in its history) to run the agent's ``serve``, accepts
+the one connection that presents the cell's random token, and at the end says ``done`` and waits
+for the kernel to become idle again. If the kernel does not answer in time it is interrupted, and
+if it ignores the interrupt it is killed: the verdicts of the cells that could not run say so.
+"""
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+
+from jupyter_core.utils import run_sync
+
+from classgrader.grade.judge import wire
+from classgrader.grade.judge.session import KernelLost, Session, OutOfTime
+
+#: What the kernel runs to put itself at the judge's disposal for one test cell.
+SERVE = "__import__('classgrader.grade.judge.agent', fromlist=['serve']).serve({address!r}, {token!r})"
+#: Longest wait for the kernel to connect, or to become idle after ``done``, in seconds.
+CONNECT_SECONDS = 30.0
+
+
+@dataclass
+class Hearing:
+    """One open conversation: the session, and the kernel request that carries it."""
+
+    session: Session
+    msg_id: str
+    address: str
+
+
+def _sync(value):
+    """The result of a kernel manager method that may be a coroutine function's call."""
+    if hasattr(value, "__await__"):
+        async def wait():
+            return await value
+        return run_sync(wait)()
+    return value
+
+
+def open_hearing(client, socket_dir: str, deadline: float) -> Hearing:
+    """Start ``serve`` in the kernel of ``client`` (an nbclient NotebookClient) and connect.
+
+    Raises
+    ------
+    KernelLost
+        When the kernel does not connect with the right token in time.
+    """
+    token = secrets.token_hex(16)
+    address = os.path.join(socket_dir, f"judge-{secrets.token_hex(4)}.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(address)
+        os.chmod(address, 0o666)   # the kernel may run as an unprivileged user
+        listener.listen(1)
+        listener.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
+        msg_id = client.kc.execute(SERVE.format(address=address, token=token), silent=True,
+                                   store_history=False, allow_stdin=False)
+        try:
+            sock, _ = listener.accept()
+        except (socket.timeout, TimeoutError):
+            raise KernelLost("the kernel did not put itself at the judge's disposal (something in the "
+                             "notebook changed how code runs, or the kernel is busy)") from None
+    finally:
+        listener.close()
+    session = Session(sock, deadline)
+    try:
+        sock.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
+        hello = wire.receive(sock)
+    except (OSError, EOFError, wire.WireError) as err:
+        sock.close()
+        raise KernelLost(f"the kernel's agent did not introduce itself ({err})") from None
+    if not hmac.compare_digest(str(hello.get("hello", "")), token):
+        sock.close()
+        raise KernelLost("a connection without the cell's token")
+    return Hearing(session, msg_id, address)
+
+
+def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
+    """End the conversation and wait until the kernel is idle; False when it had to be killed."""
+    sock = hearing.session.sock
+    if not interrupt:
+        try:
+            sock.settimeout(2.0)
+            wire.send(sock, {"op": "done"})
+        except (OSError, wire.WireError):
+            interrupt = True
+    sock.close()
+    with contextlib.suppress(OSError):
+        os.unlink(hearing.address)
+    if interrupt:
+        _sync(client.km.interrupt_kernel())
+    if _idle(client, hearing.msg_id):
+        return True
+    if not interrupt:
+        _sync(client.km.interrupt_kernel())
+        if _idle(client, hearing.msg_id):
+            return True
+    kill(client)
+    return False
+
+
+def _idle(client, msg_id: str) -> bool:
+    """Wait (a bounded time) for the execute reply of the ``serve`` request."""
+    deadline = time.monotonic() + CONNECT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            msg = _sync(client.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic())))
+        except Exception:  # noqa: BLE001 - queue.Empty, or a dead kernel
+            return False
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return True
+    return False
+
+
+def kernel_alive(client) -> bool:
+    try:
+        return bool(_sync(client.km.is_alive()))
+    except Exception:  # noqa: BLE001 - a manager that cannot tell
+        return False
+
+
+def kill(client) -> None:
+    try:
+        _sync(client.km.shutdown_kernel(now=True))
+    except Exception:  # noqa: BLE001 - the kernel may already be gone
+        pass
+
+
+__all__ = ["Hearing", "open_hearing", "close_hearing", "kernel_alive", "kill", "KernelLost", "OutOfTime"]

@@ -1,0 +1,114 @@
+"""Stand-ins, in the judge, for objects that stay in the student's kernel.
+
+A :class:`RemoteObject` is what a hidden test holds when the student's code hands back something
+that is not plain data: a function, a class, a ``Value``. Calling it, reading an attribute or
+applying an operator asks the kernel (one round trip each) and returns plain data or another
+stand-in. ``isinstance(x, Value)`` works when ``Value`` is the stand-in of a class.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class RemoteObject:
+    """An object of the student's kernel, seen from the judge."""
+
+    __slots__ = ("_session", "_id", "_type", "_callable", "_is_class")
+
+    def __init__(self, session, ident: int, type_name: str, is_callable: bool, is_class: bool):
+        for name, value in zip(self.__slots__, (session, ident, type_name, is_callable, is_class)):
+            object.__setattr__(self, name, value)
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._session.getattr(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._session.setattr(self, name, value)
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        return isinstance(instance, RemoteObject) and bool(self._session.op("isinstance", instance, self))
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return isinstance(cls, RemoteObject) and bool(self._session.op("issubclass", cls, self))
+
+    def __hash__(self) -> int:
+        return hash((id(self._session), self._id))
+
+    def __repr__(self) -> str:
+        return self._session.op("repr", self)
+
+    def __str__(self) -> str:
+        return self._session.op("str", self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __bool__(self) -> bool:
+        return bool(self._session.op("bool", self))
+
+    def __len__(self) -> int:
+        return self._session.op("len", self)
+
+    def __iter__(self):
+        return iter(self._session.op("list", self))
+
+    def __contains__(self, item: Any) -> bool:
+        return bool(self._session.op("contains", self, item))
+
+    def __getitem__(self, key: Any):
+        return self._session.op("getitem", self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._session.op("setitem", self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._session.op("delitem", self, key)
+
+    def __float__(self) -> float:
+        return self._session.op("float", self)
+
+    def __int__(self) -> int:
+        return self._session.op("int", self)
+
+    def __index__(self) -> int:
+        return self._session.op("index", self)
+
+    def __complex__(self) -> complex:
+        return self._session.op("complex", self)
+
+
+def _binary(name: str):
+    def forward(self, other):
+        return self._session.op(name, self, other)
+
+    def reflected(self, other):
+        return self._session.op(name, other, self)
+
+    return forward, reflected
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
+              "lshift", "rshift"):
+    _forward, _reflected = _binary(_name + "_" if _name in ("and", "or") else _name)
+    setattr(RemoteObject, f"__{_name}__", _forward)
+    setattr(RemoteObject, f"__r{_name}__", _reflected)
+for _name in ("lt", "le", "eq", "ne", "gt", "ge"):
+    setattr(RemoteObject, f"__{_name}__", _binary(_name)[0])
+for _name in ("neg", "pos", "abs", "invert"):
+    setattr(RemoteObject, f"__{_name}__", lambda self, _n=_name: self._session.op(_n, self))
+
+
+def type_name(value: Any) -> str:
+    """The name of a value's type, for a message: the student's type for a remote object."""
+    if isinstance(value, RemoteObject):
+        return object.__getattribute__(value, "_type")
+    return type(value).__name__
+
+
+def is_remote(value: Any) -> bool:
+    return isinstance(value, RemoteObject)

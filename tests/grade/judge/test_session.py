@@ -1,0 +1,356 @@
+"""The judge's conversation with the kernel's agent, end to end over a real Unix socket pair.
+
+The agent runs in a thread on one end with a namespace standing for the notebook's; the judge's
+:class:`Session` holds the other end. No kernel is needed, so every property of the protocol is
+checked quickly: plain data arrives with its exact types, arguments changed in place are changed
+for the test too, identities and views survive, callbacks and exceptions cross in both
+directions, and whatever the other end sends, the judge only ever gets data or stops.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from classgrader.grade.judge import wire
+from classgrader.grade.judge.agent import Agent
+from classgrader.grade.judge.remote import RemoteObject, type_name
+from classgrader.grade.judge.session import KernelLost, Session, StudentRaised, OutOfTime
+
+STUDENT = '''
+import numpy as np
+
+def identity(x):
+    return x
+
+def shift_and_back(x, h=0.3):
+    x -= h
+    x += h
+    return 0.0
+
+def scale_in_place(x):
+    x *= 2
+    return None
+
+def first_view(x):
+    return x[1:]
+
+def append_one(items):
+    items.append(1)
+
+def fill_dict(d):
+    d["W"][0, 0] = 99.0
+    d["new"] = 1
+
+def apply(f, x):
+    return f(x) + 1
+
+def apply_twice(f, g, x):
+    return f(g(x))
+
+def raise_value_error():
+    raise ValueError("bad input 42")
+
+class MyKeyError(KeyError):
+    pass
+
+def raise_custom():
+    raise MyKeyError("custom")
+
+def leave():
+    raise SystemExit(3)
+
+def overflow(x):
+    return np.exp(x)
+
+def caller_of_helper(x):
+    return helper(x) * 10
+
+def helper(x):
+    return x + 1
+
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+
+def always_equal():
+    return AlwaysEqual(1.0)
+
+class Counter:
+    def __init__(self, start):
+        self.value = float(start)
+    def __add__(self, other):
+        return Counter(self.value + (other.value if isinstance(other, Counter) else other))
+    __radd__ = __add__
+    def bump(self):
+        self.value += 1
+        return self
+
+def make_counters(n):
+    return [Counter(i) for i in range(n)]
+'''
+
+
+@pytest.fixture
+def pair():
+    """(session, namespace): an agent serving a fresh student namespace on a socket pair."""
+    judge_end, kernel_end = socket.socketpair()
+    namespace: dict = {}
+    exec(STUDENT, namespace)  # noqa: S102 - the test's own stand-in for a notebook
+    agent = Agent(kernel_end, namespace)
+    thread = threading.Thread(target=_serve, args=(agent,), daemon=True)
+    thread.start()
+    session = Session(judge_end, time.monotonic() + 30)
+    yield session, namespace
+    try:
+        wire.send(judge_end, {"op": "done"})
+    except OSError:
+        pass
+    thread.join(timeout=5)
+    judge_end.close()
+
+
+def _serve(agent: Agent) -> None:
+    try:
+        agent.loop()
+    except (EOFError, OSError):
+        pass
+    finally:
+        agent.restore()
+
+
+def student(session: Session, name: str):
+    return session.lookup([name])[name]
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.complex_numbers(allow_nan=False) | st.binary(max_size=20)
+    | hnp.arrays(st.sampled_from([np.float64, np.int64, np.bool_, np.float32, np.complex128, np.uint8]),
+                 hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
+    | hnp.from_dtype(np.dtype(np.float64), allow_nan=False),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=12)
+
+
+def _same(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is np.ndarray:
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=plain_values)
+def test_plain_data_arrives_with_its_exact_type(value):
+    judge_end, kernel_end = socket.socketpair()
+    namespace = {"identity_copy": lambda x: x}
+    agent = Agent(kernel_end, namespace)
+    thread = threading.Thread(target=_serve, args=(agent,), daemon=True)
+    thread.start()
+    try:
+        session = Session(judge_end, time.monotonic() + 30)
+        echo = session.lookup(["identity_copy"])["identity_copy"]
+        got = echo(value)
+        if type(value) in (list, dict, np.ndarray):
+            assert got is value, "an argument returned as it is must be the caller's own object"
+        else:
+            assert _same(got, value), (value, got)
+    finally:
+        wire.send(judge_end, {"op": "done"})
+        thread.join(timeout=5)
+        judge_end.close()
+
+
+def test_round_off_from_shifting_an_argument_and_back_is_seen(pair):
+    session, _ = pair
+    x = np.random.default_rng(0).uniform(-3, 3, 50)
+    before = x.copy()
+    student(session, "shift_and_back")(x)
+    assert not np.array_equal(x, before), "x -= h; x += h leaves round-off that the test must see"
+
+
+def test_in_place_changes_reach_the_tests_objects(pair):
+    session, _ = pair
+    x = np.arange(3.0)
+    alias = x[:]
+    student(session, "scale_in_place")(x)
+    np.testing.assert_array_equal(alias, [0.0, 2.0, 4.0])
+    items = [5]
+    student(session, "append_one")(items)
+    assert items == [5, 1]
+    weights = np.zeros((2, 2))
+    params = {"W": weights}
+    student(session, "fill_dict")(params)
+    assert weights[0, 0] == 99.0 and params["W"] is weights and params["new"] == 1
+
+
+def test_a_returned_view_shares_the_arguments_memory(pair):
+    session, _ = pair
+    x = np.arange(5.0)
+    view = student(session, "first_view")(x)
+    assert np.shares_memory(view, x)
+    np.testing.assert_array_equal(view, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_callbacks_run_in_the_judge_and_can_nest(pair):
+    session, _ = pair
+    seen = []
+
+    def square(v):
+        seen.append(v)
+        return v * v
+
+    assert student(session, "apply")(square, 3.0) == 10.0
+    assert seen == [3.0]
+    assert student(session, "apply_twice")(np.sin, square, 2.0) == pytest.approx(np.sin(4.0))
+    helper = student(session, "helper")
+    # A judge function that itself calls back into the kernel while the kernel waits for it.
+    assert student(session, "apply")(lambda v: helper(v) * 2, 1.0) == 5.0
+
+
+def test_student_exceptions_become_catchable_builtin_types(pair):
+    session, _ = pair
+    with pytest.raises(ValueError) as caught:
+        student(session, "raise_value_error")()
+    assert isinstance(caught.value, StudentRaised) and caught.value.student_type == "ValueError"
+    with pytest.raises(KeyError) as custom:
+        student(session, "raise_custom")()
+    assert custom.value.student_type == "MyKeyError"
+    with pytest.raises(Exception) as leaving:
+        student(session, "leave")()
+    assert isinstance(leaving.value, StudentRaised) and not isinstance(leaving.value, SystemExit)
+
+
+def test_the_tests_errors_reach_the_student_without_their_message(pair):
+    session, _ = pair
+
+    def failing(v):
+        raise AssertionError("expected 12.01, the secret answer")
+
+    with pytest.raises(AssertionError) as caught:
+        student(session, "apply")(failing, 1.0)
+    assert isinstance(caught.value, StudentRaised)
+    assert "12.01" not in str(caught.value)
+
+
+def test_objects_that_pretend_to_be_numbers_stay_strangers(pair):
+    session, _ = pair
+    value = student(session, "always_equal")()
+    assert isinstance(value, RemoteObject) and type_name(value) == "AlwaysEqual"
+    assert type(value) is not float
+
+
+def test_remote_objects_support_attributes_methods_and_operators(pair):
+    session, _ = pair
+    counter_class = student(session, "Counter")
+    c = counter_class(2)
+    assert isinstance(c, counter_class)
+    assert c.value == 2.0
+    total = 1 + c + c
+    assert isinstance(total, RemoteObject) and total.value == 5.0
+    assert c.bump().value == 3.0
+    c.value = 7.5
+    assert c.value == 7.5
+    counters = student(session, "make_counters")(3)
+    assert [k.value for k in counters] == [0.0, 1.0, 2.0]
+
+
+def test_substitute_swaps_a_name_for_a_judge_function_and_restores_it(pair):
+    session, namespace = pair
+    original = namespace["helper"]
+    judge_namespace: dict = {}
+    with session.substitute(judge_namespace, {"helper": lambda x: x - 1}):
+        assert student(session, "caller_of_helper")(5) == 40
+        assert namespace["helper"] is not original
+    assert student(session, "caller_of_helper")(5) == 60
+
+
+def test_watched_calls_report_the_students_warnings(pair):
+    session, _ = pair
+    overflow = student(session, "overflow")
+    with session.watch_warnings() as caught:
+        result = overflow(1000.0)
+    assert result == np.inf and caught and caught[0][0] == "RuntimeWarning"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        overflow(1000.0)   # unwatched: nothing is re-raised in the judge
+
+
+def test_library_functions_travel_by_name_and_only_from_the_judge():
+    assert wire.library_name(np.sin) == "numpy.sin"
+    assert wire.library_name(abs) == "builtins.abs"
+    session = Session(socket.socketpair()[0], time.monotonic() + 1)
+    with pytest.raises(wire.WireError):
+        session.codec.decode({"$lib": "builtins.eval"})
+
+
+def test_a_silent_kernel_runs_out_of_time():
+    judge_end, _kernel_end = socket.socketpair()
+    session = Session(judge_end, time.monotonic() + 0.3)
+    with pytest.raises(OutOfTime):
+        session.lookup(["anything"])
+
+
+GARBAGE = [
+    b"\x00\x00\x00\x00\x00\x00\x00\x05hello",                     # not JSON
+    b"\xff\xff\xff\xff\xff\xff\xff\xff",                          # absurd length
+    wire._HEADER.pack(2) + b"[]",                                   # not an object
+]
+
+
+@pytest.mark.parametrize("raw", GARBAGE)
+def test_malformed_bytes_stop_the_conversation(raw):
+    judge_end, kernel_end = socket.socketpair()
+    session = Session(judge_end, time.monotonic() + 5)
+
+    def reply():
+        wire.receive(kernel_end)
+        kernel_end.sendall(raw)
+
+    threading.Thread(target=reply, daemon=True).start()
+    with pytest.raises(KernelLost):
+        session.lookup(["x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.recursive(st.none() | st.integers() | st.text(max_size=8) | st.floats(),
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(
+                        st.sampled_from(["ok", "error", "op", "$ref", "$cb", "$a", "$n", "$t", "$d",
+                                         "$view", "$alias", "$lib", "type", "bases", "id", "x"]), c,
+                        max_size=3), max_leaves=10))
+def test_any_reply_gives_data_a_student_error_or_a_stop(reply):
+    """Whatever a hostile kernel answers, the judge gets plain data, a student error or a stop."""
+    judge_end, kernel_end = socket.socketpair()
+    session = Session(judge_end, time.monotonic() + 5)
+
+    def answer():
+        try:
+            wire.receive(kernel_end)
+            wire.send(kernel_end, reply if isinstance(reply, dict) else {"ok": reply})
+        except (OSError, EOFError):
+            pass
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        session.lookup(["x"])
+    except (KernelLost, OutOfTime):
+        pass
+    except StudentRaised:
+        pass
+    finally:
+        judge_end.close()
+        kernel_end.close()
