@@ -152,7 +152,8 @@ def test_the_kernel_is_confined(tmp_path):
     assert seen["uid"] != 0
     assert not seen["cwd_on_path"] and "site-packages" in seen["numpy"]
     assert seen["shadow_module"] == "ModuleNotFoundError"
-    assert seen["read_course"] == "PermissionError" and seen["write_course"] == "PermissionError"
+    unreachable = ("PermissionError", "FileNotFoundError")  # Landlock, or not even in the kernel's view
+    assert seen["read_course"] in unreachable and seen["write_course"] in unreachable
     assert seen["host_disk"] == "FileNotFoundError"
     assert seen["tcp"] in ("OSError", "ConnectionRefusedError", "PermissionError")
     assert not (REPO_ROOT / "pwned-by-kernel.txt").exists()
