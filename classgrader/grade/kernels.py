@@ -47,10 +47,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def socket_root() -> str:
+    """Where kernel folders go: the temporary folder, unless its path is too long for the sockets
+    inside (a Unix socket's path holds at most 107 bytes), then /tmp."""
+    folder = tempfile.gettempdir()
+    return folder if len(folder) <= 60 else "/tmp"
+
+
 def sweep_stale(folder: str | None = None) -> list[str]:
     """Remove kernel folders whose grader process is dead; the paths removed."""
     removed = []
-    for path in Path(folder or tempfile.gettempdir()).glob(PREFIX + "*"):
+    for path in Path(folder or socket_root()).glob(PREFIX + "*"):
         owner = _OWNED.match(path.name)
         if owner and path.is_dir() and not _alive(int(owner.group(1))):
             shutil.rmtree(path, ignore_errors=True)
@@ -63,7 +70,7 @@ _swept = False
 
 def private_folder() -> str:
     """A new private folder named after this process (so that :func:`sweep_stale` knows its owner)."""
-    return os.path.realpath(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+    return os.path.realpath(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=socket_root()))
 
 
 def _lend(folder: str, user: tuple[int, int] | None) -> None:

@@ -137,7 +137,18 @@ def _kernel_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob(kernels.PREFIX + "*"))
 
 
-def test_no_folder_is_left_behind_after_each_notebook(tmp_path, monkeypatch):
+@pytest.fixture()
+def short_tmp():
+    """A temporary folder with a short path: a Unix socket's path has at most 107 characters."""
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_no_folder_is_left_behind_after_each_notebook(short_tmp, monkeypatch):
+    tmp_path = short_tmp
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     work = tmp_path / "work"
     work.mkdir()
@@ -164,8 +175,9 @@ asyncio.run(main())
 """
 
 
-def test_a_killed_grader_leaves_folders_that_the_next_run_removes(tmp_path):
+def test_a_killed_grader_leaves_folders_that_the_next_run_removes(short_tmp):
     """kill -9 of the grader: its kernel dies with its zygote; the next manager removes its folder."""
+    tmp_path = short_tmp
     environment = {**os.environ, "TMPDIR": str(tmp_path)}
     grader = subprocess.Popen([sys.executable, "-c", CRASHING_GRADER, str(tmp_path)], env=environment,
                               stdout=subprocess.PIPE, text=True)
@@ -211,4 +223,17 @@ def test_supervisor_turns_sigterm_into_the_end_of_the_kernel(tmp_path):
             process = kernel.km.provisioner.process
             os.kill(process.pid, signal.SIGTERM)
             assert process.wait(timeout=30) == 128 + signal.SIGKILL
+    run(check())
+
+
+def test_a_long_temporary_folder_does_not_break_the_sockets(tmp_path, monkeypatch):
+    long = tmp_path / ("x" * 80)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    (tmp_path / "work").mkdir()
+
+    async def check():
+        async with Kernel(tmp_path / "work") as kernel:
+            assert len(kernel.km.socket_dir) < 60
+            assert (await kernel.run("print(1 + 1)"))["stdout"].strip() == "2"
     run(check())
