@@ -34,13 +34,15 @@ c.Execute.interrupt_on_timeout = True
 
 # Grading runs through the course's preprocessors (classgrader/grade/preprocessors.py), so plain
 # `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail alone
-# with a reason; the student's cells run in the sandboxed kernel while every test cell is decided
+# with a reason; only the files the assignment ships reach the kernel; the student's cells run in
+# the sandboxed kernel (forked from a warm zygote) while every test cell is decided
 # by the judge outside it, from the gradebook's copy of the test; a dead or hung kernel costs only
 # the cells that did not run; outputs are capped in bytes. Their settings (time budget per
 # notebook, output cap, sandbox limits) are traits with documented defaults: set
 # c.JudgedExecute.*, c.CapOutputBytes.* or c.Sandbox.* here to change them.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
+    "classgrader.grade.preprocessors.KeepReleasedFiles",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",

@@ -5,6 +5,9 @@ They are ordinary nbgrader/nbconvert preprocessors, so everything here holds for
 
 * :class:`RejectMalformed` (sanitize step): a hand-in with a duplicated, deleted or retyped grade
   cell fails *that* submission with a clear reason, instead of aborting the whole run.
+* :class:`KeepReleasedFiles` (sanitize step): the folder where the kernel runs keeps only the
+  files the assignment ships; anything else handed in (a ``classgrader/`` or ``numpy/`` folder, a
+  ``sitecustomize.py``, a link) is removed from it and logged.
 * :class:`JudgedExecute` (replaces nbgrader's ``Execute``): the student's cells run in the sandboxed
   kernel; every autograded test cell is decided by the judge (:mod:`classgrader.grade.judge`) in
   this process, from the gradebook's copy of the test, so no code of the hand-in can change a
@@ -20,15 +23,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer
 
+from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
 from classgrader.grade.judge.verdict import judge_cell
@@ -82,6 +86,33 @@ class RejectMalformed(NbGraderPreprocessor):
         return nb, resources
 
 
+def course_directory(preprocessor) -> CourseDirectory:
+    """The CourseDirectory of the nbgrader app running ``preprocessor`` (through its parents)."""
+    node = preprocessor.parent
+    while node is not None:
+        if isinstance(getattr(node, "coursedir", None), CourseDirectory):
+            return node.coursedir
+        node = node.parent
+    return CourseDirectory(config=preprocessor.config)
+
+
+class KeepReleasedFiles(NbGraderPreprocessor):
+    """Remove from the kernel's folder whatever was handed in that the assignment does not ship
+    (put it in the sanitize step: it runs after nbgrader copied the hand-in's files there)."""
+
+    def preprocess(self, nb, resources):
+        coursedir = course_directory(self)
+        student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
+        allowed = shipped(coursedir.format_path(coursedir.release_directory, ".", assignment),
+                          coursedir.format_path(coursedir.source_directory, ".", assignment), ignore=coursedir.ignore)
+        extra = unreleased(resources["metadata"]["path"], allowed)
+        removed = remove_from(coursedir.format_path(coursedir.autograded_directory, student, assignment), extra)
+        if extra:
+            self.log.warning("%s/%s: not part of the assignment, ignored: %s (removed: %s)",
+                             student, assignment, ", ".join(extra), ", ".join(removed) or "none")
+        return nb, resources
+
+
 class JudgedExecute(Execute):
     """nbgrader's Execute, with every autograded test cell decided by the judge outside the kernel."""
 
@@ -89,9 +120,9 @@ class JudgedExecute(Execute):
         600, help="Seconds one notebook may run in all, on top of the per-cell timeout."
     ).tag(config=True)
 
-    sandbox_kernel = Unicode(
-        "calculus-for-ml-sandbox",
-        help="Kernel spec that runs student code in the sandbox ('' to use the notebook's own kernel).",
+    sandbox = Bool(
+        True, help="Run student code in the forked, sandboxed kernel (False: an ordinary kernel with "
+        "your permissions, for debugging; refused in strict mode).",
     ).tag(config=True)
 
     # nbconvert's preprocess() re-runs NotebookClient.__init__, which resets every trait set on
@@ -101,33 +132,15 @@ class JudgedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
-        self._kernel = self._choose_kernel()
         self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
                        if cell_type == "code"}
         return super().preprocess(nb, resources, km)
 
-    def _choose_kernel(self) -> str:
-        if not self.sandbox_kernel:
-            return ""
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-        try:
-            KernelSpecManager().get_kernel_spec(self.sandbox_kernel)
-            return self.sandbox_kernel
-        except NoSuchKernel:
-            message = (f"the sandbox kernel {self.sandbox_kernel!r} is not installed (run "
-                       "`python -m classgrader install-kernel`): student code runs UNSANDBOXED")
-            if os.environ.get("CLASSGRADER_SANDBOX_STRICT") == "1":
-                raise RuntimeError("refusing to grade: " + message) from None
-            self.log.warning("WARNING: %s", message)
-            return ""
-
     def create_kernel_manager(self):
-        from classgrader.grade.kernels import IPCKernelManager
+        from classgrader.grade.kernels import kernel_manager_class
+        from classgrader.grade.sandbox import Sandbox
 
-        self.kernel_manager_class = IPCKernelManager
-        if self._kernel:
-            self.kernel_name = self._kernel
+        self.kernel_manager_class = kernel_manager_class(self.sandbox, Sandbox(config=self.config), self.log)
         return super().create_kernel_manager()
 
     def _get_timeout(self, cell):
