@@ -57,6 +57,9 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "classgrader.grade.preprocessors.CapOutputBytes",
+    # The student's HTML and JavaScript outputs and markdown are made harmless before anyone
+    # opens them (the formgrader, the feedback page): scripts removed, HTML escaped by bleach.
+    "nbconvert.preprocessors.SanitizeHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -80,10 +83,11 @@ c.Exchange.root = os.path.join(_here, "exchange")
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be
-# reused next term. Remove the two middle lines to show the tests.
+# reused next term. Remove ClearHiddenTests and StripTestTracebacks to show the tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "classgrader.feedback.preprocessors.StripTestTracebacks",
+    "nbconvert.preprocessors.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

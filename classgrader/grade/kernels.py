@@ -26,6 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
+import zmq
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -94,6 +95,10 @@ def _take_back(folder: str, owner: tuple[int, int]) -> None:
                 pass
 
 
+#: Largest message the grader accepts from a kernel, in bytes.
+MAX_KERNEL_MESSAGE = 32 * 2**20
+
+
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel listens on Unix sockets in its own private folder."""
 
@@ -113,6 +118,10 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel"))
         kwargs.setdefault("connection_file", os.path.join(self.socket_dir, "connection.json"))
         super().__init__(**kwargs)
+        # The kernel is the student's: a single message larger than this is dropped by ZeroMQ
+        # (the kernel's socket is disconnected and reconnects), so no output of the student's code
+        # can fill the grader's memory. Applies to the sockets of this manager's clients.
+        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_KERNEL_MESSAGE)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         try:

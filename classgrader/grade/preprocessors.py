@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -36,10 +37,13 @@ from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
 from classgrader.grade.judge.verdict import judge_cell
+from classgrader.model.course import solutions_on_path
 from classgrader.model.integrity import grade_cell_problems
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
 from classgrader.model.status import ErrorName
 
+#: Most output bytes kept per cell while it runs (CapOutputBytes trims what is kept afterwards).
+OUTPUT_BUDGET = 4 * 2**20
 #: Why the cells after a dead kernel did not run.
 KERNEL_DIED = "the kernel stopped (os._exit, a crash or a resource limit) in an earlier cell"
 #: Why the cells after an uninterruptible cell did not run.
@@ -132,6 +136,8 @@ class JudgedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
+        solutions_on_path()   # hidden tests may use the reference package; the kernel cannot
+        self._output_bytes: dict[int, int] = {}
         self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
                        if cell_type == "code"}
         return super().preprocess(nb, resources, km)
@@ -142,6 +148,18 @@ class JudgedExecute(Execute):
 
         self.kernel_manager_class = kernel_manager_class(self.sandbox, Sandbox(config=self.config), self.log)
         return super().create_kernel_manager()
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, within a byte budget per cell (the rest is dropped)."""
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size > OUTPUT_BUDGET:
+            if used <= OUTPUT_BUDGET:
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[more output dropped: over {OUTPUT_BUDGET} bytes]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def _get_timeout(self, cell):
         remaining = max(1, int(self._deadline - time.monotonic()))

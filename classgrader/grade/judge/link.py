@@ -48,6 +48,9 @@ def _sync(value):
 def open_hearing(client, socket_dir: str, deadline: float) -> Hearing:
     """Start ``serve`` in the kernel of ``client`` (an nbclient NotebookClient) and connect.
 
+    Connections that do not present the cell's token in time (a process left behind by some
+    other code, say) are closed and the judge goes on waiting for the right one.
+
     Raises
     ------
     KernelLost
@@ -55,32 +58,39 @@ def open_hearing(client, socket_dir: str, deadline: float) -> Hearing:
     """
     token = secrets.token_hex(16)
     address = os.path.join(socket_dir, f"judge-{secrets.token_hex(4)}.sock")
+    wait_until = min(deadline, time.monotonic() + CONNECT_SECONDS)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(address)
         os.chmod(address, 0o666)   # the kernel may run as an unprivileged user
-        listener.listen(1)
-        listener.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
+        listener.listen(4)
         msg_id = client.kc.execute(SERVE.format(address=address, token=token), silent=True,
                                    store_history=False, allow_stdin=False)
+        sock = _accept_with_token(listener, token, wait_until)
+    finally:
+        listener.close()
+    return Hearing(Session(sock, deadline), msg_id, address)
+
+
+def _accept_with_token(listener: socket.socket, token: str, wait_until: float) -> socket.socket:
+    """The first connection whose first message is ``{"hello": token}``; others are dropped."""
+    while True:
+        remaining = wait_until - time.monotonic()
+        if remaining <= 0:
+            raise KernelLost("the kernel did not put itself at the judge's disposal (something in the "
+                             "notebook changed how code runs, or the kernel is busy)")
+        listener.settimeout(remaining)
         try:
             sock, _ = listener.accept()
         except (socket.timeout, TimeoutError):
-            raise KernelLost("the kernel did not put itself at the judge's disposal (something in the "
-                             "notebook changed how code runs, or the kernel is busy)") from None
-    finally:
-        listener.close()
-    session = Session(sock, deadline)
-    try:
-        sock.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
-        hello = wire.receive(sock)
-    except (OSError, EOFError, wire.WireError) as err:
+            continue
+        try:
+            hello = wire.receive(sock, deadline=min(wait_until, time.monotonic() + 5))
+            if hmac.compare_digest(str(hello.get("hello", "")), token):
+                return sock
+        except (OSError, EOFError, wire.WireError):
+            pass
         sock.close()
-        raise KernelLost(f"the kernel's agent did not introduce itself ({err})") from None
-    if not hmac.compare_digest(str(hello.get("hello", "")), token):
-        sock.close()
-        raise KernelLost("a connection without the cell's token")
-    return Hearing(session, msg_id, address)
 
 
 def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
