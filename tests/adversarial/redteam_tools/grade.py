@@ -37,7 +37,8 @@ def scratch(attacks: list[dict], listener, ordinary: bool) -> Course:
     with open(root / "nbgrader_config.py", "a") as config:
         config.write(ta.TEST_SETTINGS)
     (root / "secret-canary.txt").write_text("classgrader-canary-7f3a")
-    ta._plant_canary(root)
+    if ta.ASSIGNMENT == "01-derivatives":   # the planted canary calls forward_difference
+        ta._plant_canary(root)
     course = Course(root)
     release(course, [course.assignment(ta.ASSIGNMENT)])
     if ordinary:
@@ -50,8 +51,24 @@ def scratch(attacks: list[dict], listener, ordinary: bool) -> Course:
     return course
 
 
+def _notebook(course: Course, folder: str, student: str, suffix: str = ".ipynb") -> Path:
+    return course.folder(folder) / student / ta.ASSIGNMENT / (course.assignment(ta.ASSIGNMENT).notebook + suffix)
+
+
+def outputs(course: Course, student: str) -> str:
+    graded = _notebook(course, "autograded", student)
+    if not graded.exists():
+        return ""
+    return json.dumps([c.get("outputs", []) for c in nbformat.read(graded, as_version=4).cells])
+
+
+def feedback(course: Course, student: str) -> str:
+    page = _notebook(course, "feedback", student, ".html")
+    return page.read_text(errors="replace") if page.exists() else ""
+
+
 def verdicts(course: Course, student: str) -> list[str]:
-    graded = course.folder("autograded") / student / ta.ASSIGNMENT / "derivatives.ipynb"
+    graded = _notebook(course, "autograded", student)
     if not graded.exists():
         return ["(no autograded notebook)"]
     lines = []
@@ -72,6 +89,10 @@ def main() -> None:
     parser.add_argument("--ordinary", action="store_true", help="also hand in a perfect and a blank student")
     args = parser.parse_args()
     attacks = [a for a in tomllib.loads(Path(args.toml).read_text())["attack"] if not args.ids or a["id"] in args.ids]
+    assignments = {a.get("assignment", ta.ASSIGNMENT) for a in attacks}
+    if len(assignments) != 1:
+        raise SystemExit(f"grade entries of one assignment at a time, not {sorted(assignments)}")
+    ta.ASSIGNMENT = assignments.pop()
     ways = ta.WAYS if args.way == "both" else (args.way,)
     for way in ways:
         listener = ta._Listener()
@@ -101,11 +122,11 @@ def main() -> None:
                 print(f"  status {outcome['status']}: {outcome.get('reason', '')[:300]} flags={outcome.get('flags')}")
             for line in verdicts(course, attack["id"]):
                 print("  ", line)
-            outputs, feedback = ta._outputs(course, attack["id"]), ta._feedback(course, attack["id"])
+            shown, page = outputs(course, attack["id"]), feedback(course, attack["id"])
             for secret in [*ta.LEAK_MARKERS, ta.CANARY_COMMENT, ta.CANARY_VALUE, *hidden]:
-                if secret in outputs:
+                if secret in shown:
                     print(f"  LEAK in outputs: {secret!r}")
-                if secret in feedback and secret not in ta.LEAK_MARKERS[:4]:
+                if secret in page and secret not in ta.LEAK_MARKERS[:4]:
                     print(f"  LEAK in feedback: {secret!r}")
             for path in attack.get("writes", []):
                 target = Path(path) if Path(path).is_absolute() else course.root / path
