@@ -128,6 +128,9 @@ def main() -> None:
                     print(f"  LEAK in outputs: {secret!r}")
                 if secret in page and secret not in ta.LEAK_MARKERS[:4]:
                     print(f"  LEAK in feedback: {secret!r}")
+            for text in attack.get("feedback_must_not_contain", []):
+                if text in page:
+                    print(f"  FEEDBACK HOLDS {text!r}")
             for path in attack.get("writes", []):
                 target = Path(path) if Path(path).is_absolute() else course.root / path
                 if target.exists():
