@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/adversarial/redteam_tools/quick.py tests/adversarial/redteam.toml ID [--sandbox]
 
-Builds the entry's hand-in exactly as tests/test_adversarial.py does (from the scratch-free
-release, perfect solutions or a catalogued mistake), runs the notebook with the course's
+Builds the entry's hand-in as tests/test_adversarial.py does (its base and its code; handed-in
+`files` are not written, so use grade.py for those), runs the notebook with the course's
 JudgedExecute preprocessor, with the test cells taken from source/ (as the gradebook would give
 them), and prints each autograded test cell's verdict and the points. Exploration only: the
 real check is tests/test_adversarial.py, through `classgrader grade` and plain nbgrader.
@@ -23,39 +23,23 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import classgrader.grade.preprocessors as pre  # noqa: E402
-from classgrader.model.catalogue import load_catalogue  # noqa: E402
-from classgrader.model.course import Course  # noqa: E402
-from classgrader.model.notebooks import (autograded_items, fill_from_solutions, is_autograded_test,  # noqa: E402
-                                         nbgrader_meta, replace_definition)
+import test_adversarial as ta  # noqa: E402
+from classgrader.model.notebooks import autograded_items, is_autograded_test, nbgrader_meta, replace_definition  # noqa: E402
 
-COURSE = Course(ROOT)
+COURSE = ta.COURSE
 
 
 def build(attack: dict, assignment_name: str) -> tuple[nbformat.NotebookNode, frozenset]:
-    assignment = COURSE.assignment(assignment_name)
-    released = nbformat.read(COURSE.release_notebook(assignment), as_version=4)
-    perfect = fill_from_solutions(released, assignment.solutions_module)
-    kind = attack["base"]
-    if kind == "blank":
-        nb, lost = released, frozenset(autograded_items(released))
-    elif kind == "perfect":
-        nb, lost = perfect, frozenset()
-    else:
-        mistake = {m.id: m for m in load_catalogue(assignment)}[kind.split(":", 1)[1]]
-        nb, lost = mistake.apply(perfect), frozenset(mistake.loses)
+    """The entry's hand-in as a notebook (as tests/test_adversarial.py builds it, without a course)."""
+    ta.ASSIGNMENT = assignment_name
+    nb, lost = ta._base(COURSE, attack)
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    code = attack.get("code", "")
-
-    def append(grade_id, text):
-        cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id)
-        cell.source = cell.source.rstrip("\n") + "\n\n" + text.strip("\n") + "\n"
-
     if "replace" in attack:
-        nb = replace_definition(nb, attack["replace"], code)
+        nb = replace_definition(nb, attack["replace"], attack.get("code", ""))
     elif "append_to" in attack:
-        append(attack["append_to"], code)
+        ta._append(nb, attack["append_to"], attack.get("code", ""))
     for grade_id, more in attack.get("also_append", {}).items():
-        append(grade_id, more)
+        ta._append(nb, grade_id, more)
     return nb, lost
 
 
