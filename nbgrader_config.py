@@ -59,7 +59,7 @@ c.Autograde.autograde_preprocessors = [
     "classgrader.grade.preprocessors.CapOutputBytes",
     # The student's HTML and JavaScript outputs and markdown are made harmless before anyone
     # opens them (the formgrader, the feedback page): scripts removed, HTML escaped by bleach.
-    "nbconvert.preprocessors.SanitizeHTML",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -88,6 +88,6 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "classgrader.feedback.preprocessors.StripTestTracebacks",
-    "nbconvert.preprocessors.SanitizeHTML",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -168,7 +168,7 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
             lines.append(f"| {s['student']} | {s['assignment']} | {s['status']} | {s['reason'].replace('|', '/')[:300]} |")
     else:
         lines.append("None: every submission was graded normally.")
-lines += _review_section(statuses)
+    lines += _review_section(statuses)
     lines += ["", *canvas]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

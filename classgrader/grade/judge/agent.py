@@ -52,6 +52,9 @@ class JudgePeer:
     def setattr(self, obj, name: str, value) -> None:
         raise AttributeError("the test's objects cannot be changed")
 
+    def operable(self, obj) -> bool:
+        return True
+
     def op(self, name: str, *operands, keep: bool = False):
         return self.agent.ask({"op": "op", "name": name, "args": self.agent.codec.encode(list(operands))})
 
@@ -128,7 +131,8 @@ class Agent:
             return {"$cb": value._id}
         ident = len(self.refs) + 1
         self.refs[ident] = value
-        return {"$ref": [ident, type(value).__name__, callable(value), isinstance(value, type)]}
+        name = value.__name__ if isinstance(value, type) else type(value).__name__
+        return {"$ref": [ident, name, callable(value), isinstance(value, type)]}
 
     def _view_of_argument(self, value: np.ndarray) -> dict | None:
         for key, arg in self._args.items():

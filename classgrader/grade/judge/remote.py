@@ -114,15 +114,36 @@ _NOT_A_VERDICT = ("an object of type {name} from the student's code has no {what
                   "its data attributes")
 
 
+def _operable(*operands: Any) -> None:
+    """Operators apply only to objects of classes the test itself works with (``Value``, say).
+
+    A test that computed with the raw result of a student's function (``abs(got - expected)``)
+    would send its expected value to the kernel: for any other stand-in that is an error.
+    """
+    for operand in operands:
+        if isinstance(operand, RemoteObject) and not operand._session.operable(operand):
+            raise TypeError(_NOT_A_VERDICT.format(what="arithmetic", name=operand._type))
+
+
 def _binary(name: str):
     """The operator ``name`` on a stand-in: applied in the kernel, its result stays a stand-in."""
     def forward(self, other):
+        _operable(self, other)
         return self._session.op(name, self, other, keep=True)
 
     def reflected(self, other):
+        _operable(self, other)
         return self._session.op(name, other, self, keep=True)
 
     return forward, reflected
+
+
+def _unary(name: str):
+    def apply(self):
+        _operable(self)
+        return self._session.op(name, self, keep=True)
+
+    return apply
 
 
 for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
@@ -133,7 +154,7 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
 for _name in ("lt", "le", "eq", "ne", "gt", "ge"):
     setattr(RemoteObject, f"__{_name}__", _binary(_name)[0])
 for _name in ("neg", "pos", "abs", "invert"):
-    setattr(RemoteObject, f"__{_name}__", lambda self, _n=_name: self._session.op(_n, self, keep=True))
+    setattr(RemoteObject, f"__{_name}__", _unary(_name))
 
 
 def type_name(value: Any) -> str:

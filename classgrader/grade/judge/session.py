@@ -103,6 +103,7 @@ class Session:
 
     def __init__(self, sock: socket.socket, deadline: float):
         self.sock, self.deadline = sock, deadline
+        self.named_classes: set[str] = set()       # the student's classes the test works with
         self.shared: dict[int, Any] = {}          # the test's objects the kernel holds, by id
         self._shared_ids: dict[int, int] = {}      # id() of such an object -> its id
         self.watching: list | None = None     # warnings of calls, while a check watches them
@@ -289,7 +290,13 @@ class Session:
         found = self.request({"op": "lookup", "names": names})["ok"]
         if not isinstance(found, dict):
             raise KernelLost("malformed lookup reply")
-        return {name: self._decode(found[name]) for name in names if name in found}
+        values = {name: self._decode(found[name]) for name in names if name in found}
+        self.named_classes |= {v._type for v in values.values() if isinstance(v, RemoteObject) and v._is_class}
+        return values
+
+    def operable(self, obj: RemoteObject) -> bool:
+        """May the test apply operators to this object (an instance of a class it named)?"""
+        return obj._type in self.named_classes
 
     def call(self, function: Any, args: tuple, kwargs: dict) -> Any:
         outer = self._call_args

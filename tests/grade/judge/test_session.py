@@ -479,9 +479,13 @@ def test_a_reply_of_millions_of_tiny_values_is_refused():
 
 def test_operators_on_the_students_objects_never_hand_the_judge_a_verdict(pair):
     session, _ = pair
-    value = student(session, "always_equal")()
-    difference = value - 12.01
-    assert isinstance(difference, RemoteObject), "an operator's result stays in the kernel"
-    for verdict in (lambda: bool(difference), lambda: float(value), lambda: abs(difference) < 1e-9 or None):
+    value = student(session, "always_equal")()          # a float subclass: not a class the test named
+    for verdict in (lambda: value - 12.01, lambda: -value, lambda: bool(value), lambda: float(value),
+                    lambda: value < 1.0):
         with pytest.raises(TypeError, match="classgrader.checks"):
             verdict()
+    counter = student(session, "Counter")(1)             # a class the test named: operators apply,
+    total = counter + 2.5                                # and their results stay in the kernel
+    assert isinstance(total, RemoteObject) and total.value == 3.5
+    with pytest.raises(TypeError, match="classgrader.checks"):
+        bool(total)
