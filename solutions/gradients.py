@@ -142,8 +142,7 @@ def gradient_check(f, grad_f, x, h=1e-5):
     grad_f : callable
         The analytic gradient, mapping the same array to an array of shape (n,).
     x : array_like, shape (n,)
-        The point at which to compare; an array or a list, integers allowed, passed to ``grad_f``
-        as received. Not modified.
+        The point at which to compare; an array or a list, integers allowed. Not modified.
     h : float, optional
         Step of the numerical gradient.
 
