@@ -25,6 +25,16 @@ from mlviz._style import CYCLE, PALETTE, save_figure, style_context
 __all__ = ["plot_function_and_tangents", "plot_taylor_approximants", "plot_difference_error"]
 
 
+def _curve(f, lo, hi, num, ax, variable, name):
+    """Check the arguments every one-variable picture shares; return the sampled curve and names."""
+    num = check_int(num, "num", 2)
+    check_axes(ax)
+    var = check_name(variable, "variable")
+    fn = check_name(name, "name")
+    xs = np.linspace(lo, hi, num)
+    return xs, evaluate_1d(f, xs, "f"), var, fn
+
+
 def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), num=400, ax=None,
                                variable="x", name="f"):
     """Plot ``f``, its derivative ``df`` (dashed) and a tangent segment at each point.
@@ -66,13 +76,7 @@ def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), 
     check_callable(df, "df", "df(x) (the derivative of f)")
     lo, hi = check_range(x_range, "x_range")
     pts = check_vector(points, "points")
-    num = check_int(num, "num", 2)
-    check_axes(ax)
-    var = check_name(variable, "variable")
-    fn = check_name(name, "name")
-
-    xs = np.linspace(lo, hi, num)
-    ys = evaluate_1d(f, xs, "f")
+    xs, ys, var, fn = _curve(f, lo, hi, num, ax, variable, name)
     dys = evaluate_1d(df, xs, "df")
     f_pts = evaluate_1d(f, pts, "f")
     slopes = evaluate_1d(df, pts, "df")
@@ -153,13 +157,7 @@ def plot_taylor_approximants(f, x0, slope, curvature, x_range=None, num=400, ax=
     lo, hi = check_range((x0 - 2.0, x0 + 2.0) if x_range is None else x_range, "x_range")
     if not lo < x0 < hi:
         raise ValueError(f"x_range = ({lo:g}, {hi:g}) must contain x0 = {x0:g} strictly inside")
-    num = check_int(num, "num", 2)
-    check_axes(ax)
-    var = check_name(variable, "variable")
-    fn = check_name(name, "name")
-
-    xs = np.linspace(lo, hi, num)
-    ys = evaluate_1d(f, xs, "f")
+    xs, ys, var, fn = _curve(f, lo, hi, num, ax, variable, name)
     f0 = float(evaluate_1d(f, np.array([x0]), "f")[0])
     if not np.isfinite(f0):
         raise ValueError(f"f(x0) must be finite; got f({x0:g}) = {f0!r}")
