@@ -2,10 +2,10 @@
 
 Modules (imported on first use, so ``import mlviz`` stays cheap):
 
-- ``mlviz.derivatives``       functions, tangents, finite-difference error (the V shape)
+- ``mlviz.derivatives``       functions, tangents, Taylor approximants, finite-difference error
 - ``mlviz.gradients``         loss surface with a slice, gradient vector field
 - ``mlviz.gradient_descent``  descent paths, learning-rate panels, loss curves, GIF, slider
-- ``mlviz.chain_rule``        computational graph with forward values and backward gradients
+- ``mlviz.chain_rule``        computational graph (values forward, gradients back), network training
 - ``mlviz.regression``        fitted lines during training, MSE loss surface
 - ``mlviz.depth``             gradient norms through the layers of a deep network
 - ``mlviz.gallery``           ``python -m mlviz.gallery OUTDIR`` writes the README pictures
