@@ -301,7 +301,8 @@ def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None):
     return fig, axes
 
 
-def plot_loss_curves(losses_by_label, ax=None):
+def plot_loss_curves(losses_by_label, ax=None, xlabel="iteration $k$", ylabel="loss $f(w_k, b_k)$",
+                     title="Loss during gradient descent"):
     """Plot loss against iteration for several runs, log-scale y.
 
     Parameters
@@ -312,6 +313,9 @@ def plot_loss_curves(losses_by_label, ax=None):
         run needs at least one positive finite loss.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is created when omitted.
+    xlabel, ylabel, title : str, optional
+        The axis labels and the title (say what the steps and the loss are, e.g. for a
+        network: ``"training step"`` and ``"hinge loss"``).
 
     Returns
     -------
@@ -322,9 +326,12 @@ def plot_loss_curves(losses_by_label, ax=None):
     ------
     ValueError
         If ``losses_by_label`` is not a non-empty dict of 1-D arrays with a
-        positive value each, or ``ax`` is not an Axes.
+        positive value each, a label or the title is not a string, or ``ax`` is not an Axes.
     """
     series = check_series_dict(losses_by_label, "losses_by_label")
+    for name, text in (("xlabel", xlabel), ("ylabel", ylabel), ("title", title)):
+        if not isinstance(text, str):
+            raise ValueError(f"{name} must be a string; got {type(text).__name__}")
     check_axes(ax)
     with style_context():
         if ax is None:
@@ -336,9 +343,9 @@ def plot_loss_curves(losses_by_label, ax=None):
             ax.plot(np.arange(losses.size), shown, "o-", markersize=3,
                     color=CYCLE[i % len(CYCLE)], label=label)
         ax.set_yscale("log")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("loss $f(w_k, b_k)$")
-        ax.set_title("Loss during gradient descent")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
         ax.legend(loc="best")
     return fig, ax
 
