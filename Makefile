@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+KERNEL := $(VENV)/.kernel-installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -20,41 +21,45 @@ help:
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
 
-venv: $(STAMP)
+venv: $(STAMP) $(KERNEL)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# The grading kernel's spec names the sandbox launcher: reinstalled whenever the launcher changes.
+$(KERNEL): $(STAMP) classgrader/grade/sandbox.py
 	$(PY) -m classgrader install-kernel
 	@touch $@
 
-release: $(STAMP)
+release: venv
 	$(PY) -m classgrader release
 
-demo: $(STAMP)
+demo: venv
 	$(PY) -m classgrader demo
 
-grade: $(STAMP)
+grade: venv
 	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD) --artifact shards/$(subst /,-of-,$(SHARD)))
 
-feedback: $(STAMP)
+feedback: venv
 	$(PY) -m classgrader feedback
 
-report: $(STAMP)
+report: venv
 	$(PY) -m classgrader report
 
-test: $(STAMP)
+test: venv
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-lab: $(STAMP)
+lab: venv
 	cd release && ../$(VENV)/bin/jupyter lab
 
-images: $(STAMP)
+images: venv
 	$(PY) -m mlviz.gallery docs/images
 
 clean:
 	rm -rf $(VENV) gradebook.db grades.csv
 
-bench: $(STAMP)
+bench: venv
 	$(PY) -m classgrader.bench $(if $(JOBS),--jobs $(JOBS))

@@ -38,7 +38,7 @@ c.Execute.interrupt_on_timeout = True
 # tricks are undone before each test cell and detected after it, warnings on stderr do not zero
 # a correct answer, and outputs are capped in bytes.
 c.Autograde.sanitize_preprocessors = [
-    "classgrader.preprocessors.RejectMalformed",
+    "classgrader.grade.preprocessors.RejectMalformed",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -46,12 +46,12 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "classgrader.preprocessors.GuardedExecute",
+    "classgrader.grade.preprocessors.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "classgrader.preprocessors.CapOutputBytes",
-    "classgrader.preprocessors.HarmlessStderr",
+    "classgrader.grade.preprocessors.CapOutputBytes",
+    "classgrader.grade.preprocessors.HarmlessStderr",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -65,6 +65,6 @@ c.CapOutputBytes.max_bytes = 20_000      # per cell; nbgrader's LimitOutput coun
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "classgrader.preprocessors.StripTestTracebacks",
+    "classgrader.feedback.preprocessors.StripTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

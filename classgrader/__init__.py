@@ -1,10 +1,13 @@
 """classgrader: the course's grading entry point, built on nbgrader's own apps.
 
-* :mod:`classgrader.course`: the course folder as nbgrader sees it (read from nbgrader_config.py).
-* :mod:`classgrader.checks`: the checks every hidden test uses (type, shape, dtype, tolerance,
-  diagnosis of known mistakes).
-* :mod:`classgrader.integrity`: structural check that quarantines malformed hand-ins.
-* :mod:`classgrader.grading`: parallel autograde and feedback with nbgrader's API.
-* :mod:`classgrader.lifecycle`: the demo class and the whole assignment life cycle.
-* :mod:`classgrader.cli`: ``python -m classgrader release|grade|feedback|demo|selfcheck``.
+One room per stage of the life cycle, plus the shared course model:
+
+* :mod:`classgrader.model`: the course folder, notebooks, mistake catalogues, integrity, statuses.
+* :mod:`classgrader.release`: ``source/`` -> ``release/`` and the student kit.
+* :mod:`classgrader.grade`: sandboxed, judged, parallel autograde (nbgrader preprocessors and runner).
+* :mod:`classgrader.feedback`: feedback HTML without the hidden tests.
+* :mod:`classgrader.report`: grades.csv, the Canvas CSV and the class report.
+* :mod:`classgrader.demo`: the demo class and the checks that prove the grading right.
+* :mod:`classgrader.checks`: the checks every hidden test uses.
+* :mod:`classgrader.cli`: ``python -m classgrader <command>``.
 """

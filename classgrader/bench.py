@@ -23,11 +23,9 @@ import threading
 import time
 from pathlib import Path
 
-from classgrader.cli import temporary_course
-from classgrader.course import Course, load_catalogue
-from classgrader.grading import ensure_tools_on_path
-from classgrader.lifecycle import BLANK, PERFECT, hand_in, release
-from classgrader.notebooks import fill_from_solutions, replace_function
+from classgrader.demo.builder import build_class
+from classgrader.model.course import Course, ensure_tools_on_path, temporary_course
+from classgrader.release.release import release
 
 #: nbgrader's out-of-the-box settings for the baseline course (no course preprocessors, no sandbox).
 PLAIN_CONFIG = '''c = get_config()
@@ -79,22 +77,12 @@ def _run_measured(commands: list[list[str]], cwd: Path) -> tuple[float, float]:
     return time.perf_counter() - started, peak
 
 
-def build_class(course: Course, per_assignment: int) -> list[tuple[str, str]]:
+def bench_class(course: Course, per_assignment: int) -> list[tuple[str, str]]:
     """perfect, blank and the first ``per_assignment - 2`` mistakes of every assignment."""
-    import nbformat
-
-    pairs = []
     release(course, course.assignments())
-    for assignment in course.assignments():
-        released = nbformat.read(course.release_notebook(assignment), as_version=4)
-        perfect = fill_from_solutions(released, assignment.solutions_module)
-        hand_in(course, PERFECT, assignment, perfect)
-        hand_in(course, BLANK, assignment, released)
-        pairs += [(PERFECT, assignment.name), (BLANK, assignment.name)]
-        for mistake in load_catalogue(assignment)[:max(per_assignment - 2, 0)]:
-            hand_in(course, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
-            pairs.append((mistake.student, assignment.name))
-    return pairs
+    expectations = build_class(course, course.assignments(), with_broken=False,
+                               mistakes_per_assignment=max(per_assignment - 2, 0))
+    return [(e.student, e.assignment) for e in expectations]
 
 
 def scores(course: Course) -> dict[tuple[str, str], float]:
@@ -123,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         (plain_root / "nbgrader_config.py").write_text(PLAIN_CONFIG)
         plain, ours = Course(plain_root), Course(ours_root)
-        pairs = build_class(plain, args.per_assignment)
-        build_class(ours, args.per_assignment)
+        pairs = bench_class(plain, args.per_assignment)
+        bench_class(ours, args.per_assignment)
         notebooks = len(pairs)
         print(f"synthetic class: {notebooks} submissions over {len(plain.assignments())} assignments")
 

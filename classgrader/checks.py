@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from classgrader.model.status import DIAGNOSIS_PREFIX
+
 __all__ = [
     "result_array",
     "result_float",
@@ -159,7 +161,7 @@ def assert_close(
     for message, wrong in (mistakes or {}).items():
         wrong_arr = np.asarray(wrong, dtype=np.float64)
         if wrong_arr.shape == actual_arr.shape and np.allclose(actual_arr, wrong_arr, rtol=rtol, atol=atol):
-            lines.append(f"  Diagnosis: {message}")
+            lines.append(f"  {DIAGNOSIS_PREFIX}{message}")
     if advice:
         lines.append(f"  Hint: {advice}")
     raise AssertionError("\n".join(lines))

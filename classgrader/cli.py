@@ -1,12 +1,7 @@
 """Command line of the course's grader: ``python -m classgrader <command>`` (or ``classgrader``).
 
-Commands
---------
-release     nbgrader generate_assignment for every assignment (or one), into release/
-grade       integrity-check and autograde everything in submitted/ (or some of it), in parallel
-feedback    nbgrader generate_feedback for everything graded
-demo        the whole life cycle on a demo class in this course folder, with a results table
-selfcheck   the same life cycle for one assignment in a temporary copy of the course
+Each command is a small function registered with :func:`command`, which declares its arguments;
+the work itself lives in the room of its life-cycle stage (release, grade, feedback, report, demo).
 """
 from __future__ import annotations
 
@@ -14,12 +9,13 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from classgrader import grading, lifecycle
-from classgrader.course import REPO_ROOT, Course, CourseError
+from classgrader.model.course import REPO_ROOT, Course, CourseError, ensure_tools_on_path, temporary_course
+from classgrader.model.status import STATUS_FILE, Status
 
 
 def _positive_int(text: str) -> int:
@@ -32,87 +28,41 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="classgrader", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--course", type=Path, default=REPO_ROOT,
-                        help="the course folder (holding nbgrader_config.py); default: this repository")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+def arg(*flags: str, **options) -> tuple[tuple[str, ...], dict]:
+    """One argument of a command, as for :meth:`argparse.ArgumentParser.add_argument`."""
+    return flags, options
 
-    p = sub.add_parser("release", help="regenerate release/ from source/")
-    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
 
-    p = sub.add_parser("grade", help="autograde submitted/ with integrity checks, in parallel")
-    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
-    p.add_argument("--student", action="append", help="only this student (repeatable)")
-    p.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
-    p.add_argument("--strict", action="store_true", help="refuse to grade unless every sandbox layer works")
-    p.add_argument("--shard", help="grade only shard K/N of the students (for a CI matrix or job array)")
-    p.add_argument("--artifact", type=Path, help="with --shard: write the shard's results to this folder")
+ASSIGNMENTS = arg("--assignment", action="append", help="only this assignment (repeatable)")
+JOBS = arg("--jobs", type=_positive_int, default=None, help="worker processes (default: cores)")
 
-    p = sub.add_parser("merge", help="merge shard artifacts into this course's gradebook and grades.csv")
-    p.add_argument("artifacts", nargs="+", type=Path, help="the shard artifact folders")
-    p.add_argument("--shards", type=_positive_int, required=True, help="how many shards there were (N)")
 
-    sub.add_parser("check", help="check that the gradebook and autograded/ agree")
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Callable[[Course, argparse.Namespace], int]
+    arguments: tuple
 
-    p = sub.add_parser("feedback", help="generate feedback HTML for everything graded")
-    p.add_argument("--jobs", type=_positive_int, default=None)
 
-    p = sub.add_parser("summary", help="Markdown summary of one student's results (for a CI job summary)")
-    p.add_argument("--student", required=True)
-    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+COMMANDS: dict[str, Command] = {}
 
-    sub.add_parser("report", help="grades.csv, a Canvas CSV and a class report (Markdown + PNG) in reports/")
 
-    p = sub.add_parser("demo", help="the whole life cycle on a demo class, with a results table")
-    p.add_argument("--jobs", type=_positive_int, default=None)
-
-    sub.add_parser("install-kernel", help="install the sandboxed grading kernel spec into this environment")
-    sub.add_parser("sandbox-check", help="report which sandbox layers work on this machine")
-
-    p = sub.add_parser("selfcheck", help="grade one assignment's demo class in a temporary course")
-    p.add_argument("assignment")
-    p.add_argument("--jobs", type=_positive_int, default=None)
-    p.add_argument("--keep", action="store_true", help="keep the temporary course and print its path")
-    return parser
+def command(name: str, help: str, *arguments):
+    """Register the decorated ``function(course, args) -> exit code`` as subcommand ``name``."""
+    def register(function):
+        COMMANDS[name] = Command(name, help, function, arguments)
+        return function
+    return register
 
 
 def _selected(course: Course, names: list[str] | None):
     return [course.assignment(n) for n in names] if names else course.assignments()
 
 
-def temporary_course(course: Course, assignments: list[str] | None = None) -> Path:
-    """A scratch course: this course's nbgrader_config.py and (some of) its source/."""
-    root = Path(tempfile.mkdtemp(prefix="classgrader-"))
-    shutil.copy2(course.root / "nbgrader_config.py", root / "nbgrader_config.py")
-    for assignment in _selected(course, assignments):
-        shutil.copytree(course.folder("source") / assignment.name, root / "source" / assignment.name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return root
-
-
-def _report(results: list[lifecycle.Result], seconds: float) -> int:
-    print(lifecycle.table(results))
-    bad = [r for r in results if not r.ok]
-    graded = sum(r.outcome.scored for r in results)
-    quarantined = [r for r in results if r.outcome.status == "quarantined"]
-    print(f"\n{len(results)} submissions: {graded} graded, {len(quarantined)} quarantined, "
-          f"{len(results) - graded - len(quarantined)} failed; {seconds:.1f} s")
-    for r in quarantined:
-        print(f"  quarantined {r.expectation.student}/{r.expectation.assignment}: {r.outcome.reason}")
-    if bad:
-        print(f"\n{len(bad)} submission(s) did NOT get what they should:")
-        for r in bad:
-            print(f"  {r.expectation.student}/{r.expectation.assignment}: {'; '.join(r.problems)}")
-        return 1
-    print("Every submission got exactly what it should.")
-    return 0
-
-
 def _sandbox_ready(strict: bool) -> bool:
     """Say loudly which sandbox layers work; with ``strict``, refuse unless all do."""
-    from classgrader.sandbox import probe
+    from classgrader.grade.sandbox import probe
 
     report = probe()
     broken = {layer: state for layer, state in report.items() if not state.startswith("ok")}
@@ -128,119 +78,219 @@ def _sandbox_ready(strict: bool) -> bool:
     return True
 
 
+# --- release ------------------------------------------------------------------------------------
+
+@command("release", "regenerate release/ from source/", ASSIGNMENTS)
+def _release(course: Course, args) -> int:
+    from classgrader.release.release import release
+
+    chosen = _selected(course, args.assignment)
+    release(course, chosen)
+    print(f"release/ regenerated for {', '.join(a.name for a in chosen)}")
+    return 0
+
+
+# --- grade --------------------------------------------------------------------------------------
+
+@command("grade", "autograde submitted/ with integrity checks, in parallel", ASSIGNMENTS,
+         arg("--student", action="append", help="only this student (repeatable)"), JOBS,
+         arg("--force", action="store_true", help="regrade submissions that are already graded"),
+         arg("--strict", action="store_true", help="refuse to grade unless every sandbox layer works"),
+         arg("--shard", help="grade only shard K/N of the students (for a CI matrix or job array)"),
+         arg("--artifact", type=Path, help="with --shard: write the shard's results to this folder"))
+def _grade(course: Course, args) -> int:
+    from classgrader.grade import runner, shards
+
+    pairs = runner.find_submissions(course, args.assignment, args.student)
+    shard = None
+    if args.shard:
+        try:
+            shard = shards.parse_shard(args.shard)
+        except ValueError as err:
+            raise CourseError(str(err)) from None
+        pairs = shards.select(pairs, shard)
+    elif args.artifact:
+        raise CourseError("--artifact goes with --shard")
+    if not pairs and not shard:
+        print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
+        return 1
+    if not _sandbox_ready(args.strict):
+        return 2
+    outcomes = runner.grade(course, pairs, args.jobs, force=args.force) if pairs else []
+    if args.artifact:
+        shards.write_artifact(course, shard, pairs, outcomes, args.artifact)
+        print(f"shard {args.shard}: {len(pairs)} submissions, artifact in {args.artifact}")
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+        print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
+    print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items())
+          + f"; status file: {course.root / STATUS_FILE}")
+    return 0
+
+
+@command("merge", "merge shard artifacts into this course's gradebook and grades.csv",
+         arg("artifacts", nargs="+", type=Path, help="the shard artifact folders"),
+         arg("--shards", type=_positive_int, required=True, help="how many shards there were (N)"))
+def _merge(course: Course, args) -> int:
+    from classgrader.grade import shards
+    from classgrader.release.release import release
+    from classgrader.report.export import export_grades
+
+    release(course, course.assignments())
+    report = shards.merge(course, args.artifacts, args.shards)
+    for problem in report.problems:
+        print(f"classgrader: merge: {problem}", file=sys.stderr)
+    if report.problems:
+        return 2
+    export_grades(course)
+    print(f"merged {len(report.merged)} submissions from {args.shards} shards; "
+          f"grades.csv: {course.root / 'grades.csv'}")
+    return 0
+
+
+@command("check", "check that the gradebook and autograded/ agree")
+def _check(course: Course, args) -> int:
+    from classgrader.grade.runner import consistency
+
+    problems = consistency(course)
+    for problem in problems:
+        print(problem)
+    print("gradebook and autograded/ agree" if not problems else f"{len(problems)} disagreement(s)")
+    return 0 if not problems else 1
+
+
+@command("install-kernel", "install the sandboxed grading kernel spec into this environment")
+def _install_kernel(course: Course, args) -> int:
+    from classgrader.grade.sandbox import install_kernel_spec
+
+    print(f"sandbox kernel spec installed in {install_kernel_spec()}")
+    return 0
+
+
+@command("sandbox-check", "report which sandbox layers work on this machine")
+def _sandbox_check(course: Course, args) -> int:
+    from classgrader.grade.sandbox import probe
+
+    report = probe()
+    for layer, state in report.items():
+        print(f"{layer:<12} {state}")
+    return 0 if all(v.startswith("ok") for v in report.values()) else 1
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+@command("feedback", "generate feedback HTML for everything graded", JOBS)
+def _feedback(course: Course, args) -> int:
+    from classgrader.feedback.feedback import generate_feedback
+    from classgrader.grade.runner import Outcome, find_submissions
+
+    outcomes = [Outcome(s, a, Status.GRADED) for s, a in find_submissions(course)
+                if (course.folder("autograded") / s / a).is_dir()]
+    done = generate_feedback(course, outcomes, args.jobs)
+    print(f"feedback written for {sum(o.status == Status.GRADED for o in done)} of {len(done)} submissions")
+    return 0 if all(o.status == Status.GRADED for o in done) else 3
+
+
+# --- report -------------------------------------------------------------------------------------
+
+@command("summary", "Markdown summary of one student's results (for a CI job summary)",
+         arg("--student", required=True), ASSIGNMENTS)
+def _summary(course: Course, args) -> int:
+    from classgrader.report.report import student_summary
+
+    print(student_summary(course, args.student, args.assignment))
+    return 0
+
+
+@command("report", "grades.csv, a Canvas CSV and a class report (Markdown + PNG) in reports/")
+def _report(course: Course, args) -> int:
+    from classgrader.report.report import write_report
+
+    print(f"report written: {write_report(course)}")
+    return 0
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+def _print_results(results, seconds: float) -> int:
+    from classgrader.demo.expectations import table
+
+    print(table(results))
+    bad = [r for r in results if not r.ok]
+    graded = sum(r.outcome.scored for r in results)
+    quarantined = [r for r in results if r.outcome.status == Status.QUARANTINED]
+    print(f"\n{len(results)} submissions: {graded} graded, {len(quarantined)} quarantined, "
+          f"{len(results) - graded - len(quarantined)} failed; {seconds:.1f} s")
+    for r in quarantined:
+        print(f"  quarantined {r.expectation.student}/{r.expectation.assignment}: {r.outcome.reason}")
+    if bad:
+        print(f"\n{len(bad)} submission(s) did NOT get what they should:")
+        for r in bad:
+            print(f"  {r.expectation.student}/{r.expectation.assignment}: {'; '.join(r.problems)}")
+        return 1
+    print("Every submission got exactly what it should.")
+    return 0
+
+
+@command("demo", "the whole life cycle on a demo class, with a results table", JOBS)
+def _demo(course: Course, args) -> int:
+    from classgrader.demo.demo import run
+    from classgrader.report.report import write_report
+
+    started = time.perf_counter()
+    _sandbox_ready(strict=False)
+    results = run(course, jobs=args.jobs)
+    report = write_report(course)
+    print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
+          f"report: {report}")
+    return _print_results(results, time.perf_counter() - started)
+
+
+@command("selfcheck", "grade one assignment's demo class in a temporary course",
+         arg("assignment"), JOBS,
+         arg("--keep", action="store_true", help="keep the temporary course and print its path"))
+def _selfcheck(course: Course, args) -> int:
+    from classgrader.demo.demo import run
+
+    started = time.perf_counter()
+    course.assignment(args.assignment)  # a clear error for an unknown name
+    scratch = Course(temporary_course(course, [args.assignment]))
+    try:
+        results = run(scratch, jobs=args.jobs, with_source=True, export=False)
+        return _print_results(results, time.perf_counter() - started)
+    finally:
+        if args.keep:
+            print(f"course kept in {scratch.root}")
+        else:
+            shutil.rmtree(scratch.root, ignore_errors=True)
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    """The parser of every registered command."""
+    top = argparse.ArgumentParser(prog="classgrader", description=__doc__.split("\n\n")[0])
+    top.add_argument("--course", type=Path, default=REPO_ROOT,
+                     help="the course folder (holding nbgrader_config.py); default: this repository")
+    sub = top.add_subparsers(dest="command", required=True, metavar="command")
+    for cmd in COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help)
+        for flags, options in cmd.arguments:
+            p.add_argument(*flags, **options)
+    return top
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    grading.ensure_tools_on_path()
+    args = parser().parse_args(argv)
+    ensure_tools_on_path()
     if getattr(args, "strict", False):
         os.environ["CLASSGRADER_SANDBOX_STRICT"] = "1"
-    started = time.perf_counter()
     try:
-        course = Course(args.course)
-        if args.command == "install-kernel":
-            from classgrader.sandbox import install_kernel_spec
-
-            print(f"sandbox kernel spec installed in {install_kernel_spec()}")
-            return 0
-        if args.command == "sandbox-check":
-            from classgrader.sandbox import probe
-
-            report = probe()
-            for layer, state in report.items():
-                print(f"{layer:<12} {state}")
-            return 0 if all(v.startswith("ok") for v in report.values()) else 1
-        if args.command == "release":
-            lifecycle.release(course, _selected(course, args.assignment))
-            print(f"release/ regenerated for {', '.join(a.name for a in _selected(course, args.assignment))}")
-            return 0
-        if args.command == "merge":
-            from classgrader import shards
-
-            lifecycle.release(course, course.assignments())
-            report = shards.merge(course, args.artifacts, args.shards)
-            for problem in report.problems:
-                print(f"classgrader: merge: {problem}", file=sys.stderr)
-            if report.problems:
-                return 2
-            lifecycle.export_grades(course)
-            print(f"merged {len(report.merged)} submissions from {args.shards} shards; "
-                  f"grades.csv: {course.root / 'grades.csv'}")
-            return 0
-        if args.command == "check":
-            problems = grading.consistency(course)
-            for problem in problems:
-                print(problem)
-            print("gradebook and autograded/ agree" if not problems else f"{len(problems)} disagreement(s)")
-            return 0 if not problems else 1
-        if args.command == "grade":
-            pairs = grading.find_submissions(course, args.assignment, args.student)
-            shard = None
-            if args.shard:
-                from classgrader import shards
-
-                try:
-                    shard = shards.parse_shard(args.shard)
-                except ValueError as err:
-                    raise CourseError(str(err)) from None
-                pairs = shards.select(pairs, shard)
-            elif args.artifact:
-                raise CourseError("--artifact goes with --shard")
-            if not pairs and not shard:
-                print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
-                return 1
-            if not _sandbox_ready(args.strict):
-                return 2
-            outcomes = grading.grade(course, pairs, args.jobs, force=args.force) if pairs else []
-            if args.artifact:
-                shards.write_artifact(course, shard, pairs, outcomes, args.artifact)
-                print(f"shard {args.shard}: {len(pairs)} submissions, artifact in {args.artifact}")
-            counts = {}
-            for o in outcomes:
-                counts[o.status] = counts.get(o.status, 0) + 1
-                print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
-            print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items())
-                  + f"; status file: {course.root / grading.STATUS_FILE}")
-            return 0
-        if args.command == "feedback":
-            pairs = grading.find_submissions(course)
-            outcomes = [grading.Outcome(s, a, "graded") for s, a in pairs
-                        if (course.folder("autograded") / s / a).is_dir()]
-            done = grading.generate_feedback(course, outcomes, args.jobs)
-            print(f"feedback written for {sum(o.status == 'graded' for o in done)} of {len(done)} submissions")
-            return 0 if all(o.status == "graded" for o in done) else 3
-        if args.command == "summary":
-            from classgrader.report import student_summary
-
-            print(student_summary(course, args.student, args.assignment))
-            return 0
-        if args.command == "report":
-            from classgrader.report import write_report
-
-            print(f"report written: {write_report(course)}")
-            return 0
-        if args.command == "demo":
-            _sandbox_ready(strict=False)
-            results = lifecycle.run(course, jobs=args.jobs)
-            from classgrader.report import write_report
-
-            report = write_report(course)
-            print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
-                  f"report: {report}")
-            return _report(results, time.perf_counter() - started)
-        if args.command == "selfcheck":
-            course.assignment(args.assignment)  # clear error for an unknown name
-            scratch = Course(temporary_course(course, [args.assignment]))
-            try:
-                results = lifecycle.run(scratch, jobs=args.jobs, with_source=True, export=False)
-                return _report(results, time.perf_counter() - started)
-            finally:
-                if args.keep:
-                    print(f"course kept in {scratch.root}")
-                else:
-                    shutil.rmtree(scratch.root, ignore_errors=True)
+        return COMMANDS[args.command].run(Course(args.course), args)
     except CourseError as err:
         print(f"classgrader: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+from classgrader.model.course import tool_environment
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -169,11 +171,9 @@ def jupyter_lab(root: Path, scratch: Path, startup_timeout: float = 90.0):
                 {"fetchNews": "false", "checkForUpdates": False})
     for name in ("jupyter-data", "jupyter-runtime", "ipython"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
-    bindir = str(Path(sys.executable).parent)
     env = {
-        **os.environ,
         # the python3 kernel spec runs `python`: the environment's own comes first
-        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        **tool_environment(),
         "JUPYTER_CONFIG_DIR": str(config),
         "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"),
         "JUPYTER_RUNTIME_DIR": str(scratch / "jupyter-runtime"),

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from classgrader import lifecycle
-from classgrader.cli import temporary_course
-from classgrader.course import REPO_ROOT, Course
-from classgrader.grading import ensure_tools_on_path
+from classgrader.demo.demo import run
+from classgrader.demo.expectations import Result
+from classgrader.model.course import REPO_ROOT, Course, ensure_tools_on_path, temporary_course
 
 COURSE = Course(REPO_ROOT)
 ASSIGNMENTS = [a.name for a in COURSE.assignments()]
 
-_graded: dict[str, list[lifecycle.Result]] = {}
+_graded: dict[str, list[Result]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +26,13 @@ def course() -> Course:
     return COURSE
 
 
-def graded_class(assignment: str, tmp_root: Path) -> list[lifecycle.Result]:
+def graded_class(assignment: str, tmp_root: Path) -> list[Result]:
     """The demo class of one assignment, graded in a scratch course (cached per worker)."""
     if assignment not in _graded:
         ensure_tools_on_path()
         scratch = Course(temporary_course(COURSE, [assignment]))
         try:
-            _graded[assignment] = lifecycle.run(scratch, jobs=1, with_source=True,
+            _graded[assignment] = run(scratch, jobs=1, with_source=True,
                                                 with_broken=(assignment == ASSIGNMENTS[0]),
                                                 feedback=False, export=False)
         finally:

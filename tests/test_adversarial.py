@@ -20,11 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from classgrader.course import Course, load_catalogue
-from classgrader.cli import temporary_course
-from classgrader.lifecycle import hand_in, release
-from classgrader.notebooks import (autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta,
-                                   replace_function)
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course, temporary_course
+from classgrader.demo.builder import hand_in
+from classgrader.release.release import release
+from classgrader.model.notebooks import (autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta,
+                                   replace_definition)
 from conftest import COURSE
 
 CORPUS = tomllib.loads((Path(__file__).parent / "adversarial" / "corpus.toml").read_text())["attack"]
@@ -76,11 +77,11 @@ def _build(course: Course, attack: dict, port: int) -> None:
         nb = perfect
     else:
         mistake = {m.id: m for m in load_catalogue(assignment)}[base.split(":", 1)[1]]
-        nb = replace_function(perfect, mistake.function, mistake.code)
+        nb = mistake.apply(perfect)
     code = attack["code"].replace("{port}", str(port))
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     if "replace" in attack:
-        nb = replace_function(nb, attack["replace"], code)
+        nb = replace_definition(nb, attack["replace"], code)
     elif "append_to" in attack:
         cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == attack["append_to"])
         cell.source = cell.source.rstrip("\n") + "\n\n" + code.strip("\n") + "\n"

@@ -27,8 +27,8 @@ from browser_support import (VALIDATE_FAILED_CELL, VALIDATE_SUCCESS, NotebookPag
                              chromium_context, describe, ensure_chromium, ensure_playwright,
                              error_outputs, figure_cells, first_solution_function, has_picture,
                              jupyter_lab)
-from classgrader.course import REPO_ROOT, Course
-from classgrader.notebooks import fill_from_solutions, replace_function
+from classgrader.model.course import REPO_ROOT, Course
+from classgrader.model.notebooks import fill_from_solutions, replace_definition
 
 # One worker runs them all (one server, one browser). Should the tests be split over workers
 # anyway (pytest-xdist 3.8's loadgroup does not group on pytest 9.2), each worker starts its own
@@ -185,7 +185,7 @@ def test_validate_reports_a_broken_function(released, open_notebook):
     assignment = BY_NAME[released]
     filled = _filled(assignment)
     function = first_solution_function(_release(assignment))
-    nb = replace_function(filled, function, f"def {function}(*args, **kwargs):\n    return None\n")
+    nb = replace_definition(filled, function, f"def {function}(*args, **kwargs):\n    return None\n")
     page = open_notebook(assignment, nb)
 
     kind, text = page.validate()

@@ -9,9 +9,9 @@ import sys
 import nbformat
 import pytest
 
-from classgrader.cli import temporary_course
-from classgrader.course import Course
-from classgrader.integrity import check_submission
+from classgrader.model.course import temporary_course
+from classgrader.model.course import Course
+from classgrader.model.integrity import check_submission
 from conftest import ASSIGNMENTS, COURSE
 
 

@@ -11,10 +11,10 @@ import shutil
 import nbformat
 import pytest
 
-from classgrader import lifecycle
-from classgrader.cli import temporary_course
-from classgrader.course import Course, catalogue_path, load_catalogue
-from classgrader.notebooks import autograded_items, clean, is_autograded_test, is_solution_cell, nbgrader_meta
+from classgrader.model.catalogue import catalogue_path, load_catalogue
+from classgrader.model.course import Course, temporary_course
+from classgrader.release.release import release
+from classgrader.model.notebooks import autograded_items, clean, is_autograded_test, is_solution_cell, nbgrader_meta
 from conftest import ASSIGNMENTS, COURSE
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -118,7 +118,7 @@ def test_release_is_in_sync_with_source():
     """Regenerate every release into a scratch course and compare with the committed release/."""
     scratch = Course(temporary_course(COURSE))
     try:
-        lifecycle.release(scratch, scratch.assignments())
+        release(scratch, scratch.assignments())
         for assignment in scratch.assignments():
             fresh = scratch.release_notebook(assignment).read_text(encoding="utf-8")
             committed = COURSE.release_notebook(assignment).read_text(encoding="utf-8")

@@ -14,8 +14,8 @@ import sys
 import nbformat
 import pytest
 
-from classgrader.cli import temporary_course
-from classgrader.notebooks import autograded_items
+from classgrader.model.course import temporary_course
+from classgrader.model.notebooks import autograded_items
 from conftest import ASSIGNMENTS, COURSE
 
 

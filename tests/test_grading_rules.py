@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from classgrader.course import load_catalogue
-from classgrader.lifecycle import BLANK, BROKEN_HAND_INS, PERFECT, SOURCE
+from classgrader.demo.builder import BLANK, BROKEN, BROKEN_HAND_INS, PERFECT, SOURCE
+from classgrader.model.catalogue import load_catalogue
 from conftest import ASSIGNMENTS, COURSE, graded_class
 
 
@@ -39,7 +39,7 @@ def test_submission_gets_exactly_what_it_should(assignment, student, tmp_path_fa
     elif kind == BLANK:
         assert result.outcome.status == "graded", result.outcome.reason
         assert result.score == 0, f"the unchanged release scored {result.score}: kept items it cannot have earned"
-    elif kind == "broken":
+    elif kind == BROKEN:
         assert result.outcome.status == "quarantined"
         assert BROKEN_HAND_INS[student] in result.outcome.reason
     else:

@@ -33,11 +33,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from classgrader import lifecycle
-from classgrader.cli import temporary_course
-from classgrader.course import Course, load_catalogue
-from classgrader.grading import STATUS_FILE, Outcome
-from classgrader.notebooks import autograded_items
+from classgrader.demo.builder import BLANK, PERFECT, build_class
+from classgrader.demo.expectations import read_result
+from classgrader.grade.runner import Outcome
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course, temporary_course, tool_environment
+from classgrader.model.notebooks import autograded_items
+from classgrader.model.status import STATUS_FILE
 from conftest import COURSE
 
 pytestmark = pytest.mark.xdist_group("postgres")
@@ -179,15 +181,9 @@ def pg_course(db_url):
 # The test
 
 
-def _env() -> dict:
-    """nbgrader runs ``alembic`` by name: this environment's scripts come first on PATH."""
-    bindir = str(Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]))
-
-
 def _classgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "classgrader", "--course", str(course.root), *args],
-                          capture_output=True, text=True, timeout=900, env=_env())
+                          capture_output=True, text=True, timeout=900, env=tool_environment())
 
 
 def test_grading_in_parallel_into_a_postgresql_gradebook(pg_course, db_url):
@@ -201,10 +197,10 @@ def test_grading_in_parallel_into_a_postgresql_gradebook(pg_course, db_url):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     assignment = course.assignment(ASSIGNMENT)
-    expectations = lifecycle.build_class(course, [assignment], with_broken=False)
+    expectations = build_class(course, [assignment], with_broken=False)
     mistakes = [e for e in expectations if e.kind == "mistake"]
     assert len(mistakes) >= MISTAKES, "the catalogue has fewer mistakes than this test grades"
-    keep = [e for e in expectations if e.kind in (lifecycle.PERFECT, lifecycle.BLANK)] + mistakes[:MISTAKES]
+    keep = [e for e in expectations if e.kind in (PERFECT, BLANK)] + mistakes[:MISTAKES]
     for e in expectations:
         if e not in keep:
             shutil.rmtree(course.folder("submitted") / e.student, ignore_errors=True)
@@ -219,7 +215,7 @@ def test_grading_in_parallel_into_a_postgresql_gradebook(pg_course, db_url):
     assert not not_graded, f"every submission must be graded plainly: {not_graded}"
 
     done = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course.root,
-                          capture_output=True, text=True, timeout=300, env=_env())
+                          capture_output=True, text=True, timeout=300, env=tool_environment())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     print(f"release, grade --jobs 2 and export of {len(students)} students on PostgreSQL: "
           f"{time.perf_counter() - started:.1f} s")
@@ -232,7 +228,7 @@ def test_grading_in_parallel_into_a_postgresql_gradebook(pg_course, db_url):
     with open(course.root / "grades.csv", newline="") as handle:
         rows = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == ASSIGNMENT}
     assert sorted(rows) == students
-    expected = {lifecycle.PERFECT: auto_max, lifecycle.BLANK: 0.0}
+    expected = {PERFECT: auto_max, BLANK: 0.0}
     for e in mistakes[:MISTAKES]:
         expected[e.student] = auto_max - sum(items[item] for item in catalogue[e.student].loses)
     got = {s: float(r["score"]) for s, r in rows.items()}
@@ -243,7 +239,7 @@ def test_grading_in_parallel_into_a_postgresql_gradebook(pg_course, db_url):
     # Item by item, read back through nbgrader's Gradebook on PostgreSQL: exactly the catalogued
     # items are lost, with the catalogued words in the failure messages.
     for e in keep:
-        result = lifecycle.read_result(course, e, Outcome(e.student, e.assignment, status[e.student]["status"]))
+        result = read_result(course, e, Outcome(e.student, e.assignment, status[e.student]["status"]))
         assert result.ok, f"{e.student}: {'; '.join(result.problems)}"
 
     # The data really is in PostgreSQL, and nothing fell back to an SQLite file.

@@ -13,10 +13,12 @@ import time
 import nbformat
 import pytest
 
-from classgrader.cli import temporary_course
-from classgrader.course import Course, load_catalogue
-from classgrader.lifecycle import hand_in, release
-from classgrader.notebooks import fill_from_solutions, replace_function
+from classgrader.model.course import temporary_course
+from classgrader.demo.builder import hand_in
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course
+from classgrader.model.notebooks import fill_from_solutions
+from classgrader.release.release import release
 from conftest import ASSIGNMENTS, COURSE
 
 
@@ -39,7 +41,7 @@ def small_class():
     hand_in(course, "b-blank", assignment, released)
     for index, mistake in enumerate(load_catalogue(assignment)[:3]):
         student = f"c{index}-{mistake.id}"
-        hand_in(course, student, assignment, replace_function(perfect, mistake.function, mistake.code))
+        hand_in(course, student, assignment, mistake.apply(perfect))
         students.append(student)
     yield course, assignment, students
     shutil.rmtree(root, ignore_errors=True)

@@ -15,10 +15,12 @@ import sys
 import nbformat
 import pytest
 
-from classgrader.cli import temporary_course
-from classgrader.course import Course, load_catalogue
-from classgrader.lifecycle import hand_in, release
-from classgrader.notebooks import fill_from_solutions, replace_function
+from classgrader.model.course import temporary_course
+from classgrader.demo.builder import hand_in
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course
+from classgrader.model.notebooks import fill_from_solutions
+from classgrader.release.release import release
 from conftest import ASSIGNMENTS, COURSE
 
 
@@ -52,7 +54,7 @@ def courses(tmp_path_factory):
     hand_in(first, "perfect", assignment, perfect)
     hand_in(first, "blank", assignment, released)
     for mistake in load_catalogue(assignment)[:3]:
-        hand_in(first, mistake.student, assignment, replace_function(perfect, mistake.function, mistake.code))
+        hand_in(first, mistake.student, assignment, mistake.apply(perfect))
     for name in ("one", "two"):
         shutil.copytree(roots["whole"] / "submitted", roots[name] / "submitted")
     artifacts = tmp_path_factory.mktemp("artifacts")

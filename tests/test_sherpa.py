@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from classgrader.notebooks import autograded_items, defined_names, is_solution_cell
+from classgrader.model.notebooks import autograded_items, defined_names, is_solution_cell
 from conftest import ASSIGNMENTS, COURSE
 
 SECTIONS = ["Learning goals", "Before you start", "The order of ideas", "Socratic questions",

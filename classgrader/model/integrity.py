@@ -12,7 +12,17 @@ from pathlib import Path
 
 import nbformat
 
-from classgrader.notebooks import nbgrader_meta
+from classgrader.model.notebooks import nbgrader_meta
+
+#: Phrases of the quarantine reasons, shared with the code (and tests) that expect them.
+QUARANTINE_PHRASES = {
+    "json": "is not valid JSON",
+    "missing": "is missing",
+    "renamed": "was it renamed?",
+    "duplicated": "(a copied cell?)",
+    "deleted": "was deleted",
+}
+_SAY = QUARANTINE_PHRASES
 
 
 def check_submission(submission_dir: Path, source_notebooks: dict[str, nbformat.NotebookNode]) -> list[str]:
@@ -34,7 +44,7 @@ def check_submission(submission_dir: Path, source_notebooks: dict[str, nbformat.
         path = submission_dir / filename
         if not path.is_file():
             found = ", ".join(handed_in) or "no notebooks"
-            reasons.append(f"{filename} is missing (found: {found}); was it renamed?")
+            reasons.append(f"{filename} {_SAY['missing']} (found: {found}); {_SAY['renamed']}")
             continue
         reasons.extend(_check_notebook(path, source))
     return reasons
@@ -47,7 +57,7 @@ def _check_notebook(path: Path, source: nbformat.NotebookNode) -> list[str]:
     except UnicodeDecodeError:
         return [f"{name} is not UTF-8 text"]
     except json.JSONDecodeError as err:
-        return [f"{name} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})"]
+        return [f"{name} {_SAY['json']} ({err.msg} at line {err.lineno}, column {err.colno})"]
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(nb)
@@ -57,21 +67,30 @@ def _check_notebook(path: Path, source: nbformat.NotebookNode) -> list[str]:
 
     expected = {nbgrader_meta(c)["grade_id"]: c.cell_type
                 for c in source.cells if nbgrader_meta(c).get("grade_id")}
+    return [f"{name}: {problem}" for problem in grade_cell_problems(nb, expected)]
+
+
+def grade_cell_problems(nb: nbformat.NotebookNode, expected: dict[str, str]) -> list[str]:
+    """What is wrong with a hand-in's grade cells, compared with ``expected`` (grade_id -> cell type).
+
+    Used by the pre-check above and by the autograde preprocessor
+    :class:`classgrader.grade.preprocessors.RejectMalformed`, so both say the same thing.
+    """
     seen: dict[str, list[str]] = {}
     for cell in nb.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id:
             seen.setdefault(grade_id, []).append(cell.cell_type)
-    reasons = []
-    for grade_id, cell_type in expected.items():
+    problems = []
+    for grade_id, cell_type in sorted(expected.items()):
         types = seen.get(grade_id, [])
         if not types:
-            reasons.append(f"{name}: cell {grade_id!r} was deleted")
+            problems.append(f"cell {grade_id!r} {_SAY['deleted']}")
         elif len(types) > 1:
-            reasons.append(f"{name}: cell {grade_id!r} appears {len(types)} times (a copied cell?)")
+            problems.append(f"cell {grade_id!r} appears {len(types)} times {_SAY['duplicated']}")
         elif types[0] != cell_type:
-            reasons.append(f"{name}: cell {grade_id!r} was changed from {cell_type} to {types[0]}")
+            problems.append(f"cell {grade_id!r} was changed from {cell_type} to {types[0]}")
     unknown = sorted(set(seen) - set(expected))
     if unknown:
-        reasons.append(f"{name}: unknown grade cells {', '.join(map(repr, unknown))} (renamed?)")
-    return reasons
+        problems.append(f"unknown grade cells {', '.join(map(repr, unknown))} (renamed?)")
+    return problems

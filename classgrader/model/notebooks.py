@@ -1,8 +1,8 @@
 """Reading nbgrader cell metadata and building submissions from notebooks.
 
 Used to build the demo class and the suite's submissions: a notebook whose solution cells are
-filled from the solutions package, and the same notebook with one function replaced by a
-catalogued mistake.
+filled from the solutions package, and the same notebook with one definition (a function, a class
+or a method) replaced or patched by a catalogued mistake.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import ast
 import copy
 import importlib
 import inspect
+import textwrap
 from typing import Iterator
 
 import nbformat
@@ -89,28 +90,80 @@ def fill_from_solutions(release: NotebookNode, module_name: str) -> NotebookNode
     return filled
 
 
-def replace_function(nb: NotebookNode, function: str, code: str) -> NotebookNode:
-    """A copy of ``nb`` in which the solution cell defining ``function`` has it replaced by ``code``.
+def _find_definition(tree: ast.Module, target: str) -> ast.AST | None:
+    """The function or class ``target`` names (``"f"``, ``"Value"`` or ``"Value.__mul__"``)."""
+    body, node = tree.body, None
+    for part in target.split("."):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:
+            return None
+        body = node.body
+    return node
+
+
+def definition_source(nb: NotebookNode, target: str) -> tuple[NotebookNode, int, int, int]:
+    """Where a solution cell defines ``target``: (cell, first line, end line, indentation).
+
+    Lines are 0-based and the end is exclusive; decorators belong to the definition.
 
     Raises
     ------
     LookupError
-        If no solution cell defines ``function``.
+        If no solution cell defines ``target``.
     """
-    changed = copy.deepcopy(nb)
-    for cell in _solution_code_cells(changed):
+    for cell in _solution_code_cells(nb):
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == function:
-                lines = cell.source.splitlines()
-                start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-                new_lines = lines[:start] + code.strip("\n").splitlines() + lines[node.end_lineno:]
-                cell.source = "\n".join(new_lines) + "\n"
-                return changed
-    raise LookupError(f"no solution cell defines {function!r}")
+        node = _find_definition(tree, target)
+        if node is not None:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            return cell, start, node.end_lineno, node.col_offset
+    raise LookupError(f"no solution cell defines {target!r}")
+
+
+def replace_definition(nb: NotebookNode, target: str, code: str) -> NotebookNode:
+    """A copy of ``nb`` in which the definition of ``target`` (a function, class or method) is ``code``.
+
+    ``code`` is written without indentation; a method is indented to its place in the class.
+
+    Raises
+    ------
+    LookupError
+        If no solution cell defines ``target``.
+    """
+    changed = copy.deepcopy(nb)
+    cell, start, end, indent = definition_source(changed, target)
+    lines = cell.source.splitlines()
+    new = textwrap.indent(textwrap.dedent(code.strip("\n")), " " * indent).splitlines()
+    cell.source = "\n".join(lines[:start] + new + lines[end:]) + "\n"
+    return changed
+
+
+def patch_definition(nb: NotebookNode, target: str, patches: list[tuple[str, str]]) -> NotebookNode:
+    """A copy of ``nb`` with text replacements applied inside the definition of ``target``.
+
+    Each ``(old, new)`` replaces ``old``, which must occur exactly once in that definition.
+
+    Raises
+    ------
+    LookupError
+        If ``target`` is not defined, or an ``old`` text does not occur exactly once in it.
+    """
+    changed = copy.deepcopy(nb)
+    cell, start, end, _indent = definition_source(changed, target)
+    lines = cell.source.splitlines()
+    text = "\n".join(lines[start:end])
+    for old, new in patches:
+        count = text.count(old)
+        if count != 1:
+            raise LookupError(f"{target}: the text to patch must occur exactly once, but {old!r} "
+                              f"occurs {count} times")
+        text = text.replace(old, new)
+    cell.source = "\n".join(lines[:start] + text.splitlines() + lines[end:]) + "\n"
+    return changed
 
 
 def error_messages(nb: NotebookNode) -> dict[str, str]:

@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from classgrader.course import Course, CourseError
+from classgrader.model.course import Course, CourseError
 
 MANIFEST = "shard.json"
 
@@ -114,7 +114,7 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
                         shutil.copytree(graded, course.folder("autograded") / student / assignment,
                                         dirs_exist_ok=True)
                     merged.append((student, assignment))
-    from classgrader.grading import Outcome, write_status
+    from classgrader.grade.runner import Outcome, write_status
 
     write_status(course, [Outcome(**row) for row in status_rows])
     return MergeReport(merged, [])

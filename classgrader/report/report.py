@@ -21,12 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from classgrader.course import Course
-from classgrader.grading import STATUS_FILE
-from classgrader.lifecycle import export_grades
-from classgrader.notebooks import autograded_items, error_messages
+from classgrader.model.course import Course
+from classgrader.model.notebooks import autograded_items, error_messages
+from classgrader.model.status import DIAGNOSIS_PREFIX, STATUS_FILE, Status
+from classgrader.report.export import export_grades
 
-_DIAGNOSIS = re.compile(r"Diagnosis: (.+)")
+_DIAGNOSIS = re.compile(re.escape(DIAGNOSIS_PREFIX) + r"(.+)")
 
 
 def _item_results(course: Course):
@@ -150,7 +150,7 @@ def write_report(course: Course, out: Path | None = None) -> Path:
     else:
         lines.append("No diagnosed mistakes.")
     lines += ["", "## Submissions that need a person", ""]
-    attention = [s for s in statuses if s["status"] != "graded"]
+    attention = [s for s in statuses if s["status"] != Status.GRADED]
     if attention:
         lines += ["| student | assignment | status | reason |", "|---|---|---|---|"]
         for s in attention:
@@ -187,7 +187,7 @@ def student_summary(course: Course, student: str, assignments: list[str] | None 
             messages = error_messages(nbformat.read(graded, as_version=4)) if graded.exists() else {}
             total = sum(got.get(i) or 0.0 for i in points)
             lines += [f"## {assignment.name}: {total:g} / {sum(points.values()):g}"
-                      + (f" ({status['status']})" if status.get("status", "graded") != "graded" else ""), "",
+                      + (f" ({status['status']})" if status.get("status", Status.GRADED) != Status.GRADED else ""), "",
                       "| item | points | result |", "|---|---|---|"]
             for item, maximum in points.items():
                 score = got.get(item) or 0.0

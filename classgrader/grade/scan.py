@@ -12,7 +12,7 @@ import re
 
 import nbformat
 
-from classgrader.notebooks import nbgrader_meta
+from classgrader.model.notebooks import nbgrader_meta
 
 #: (pattern, reason). Edit freely: each is a regular expression over one cell's source.
 PATTERNS: list[tuple[str, str]] = [

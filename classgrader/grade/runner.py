@@ -3,7 +3,7 @@
 Each worker process holds one :class:`nbgrader.apps.api.NbGraderAPI` built from the course's
 ``nbgrader_config.py`` and calls its ``autograde`` / ``generate_feedback`` for one
 (student, assignment) pair at a time, so a crash in one submission is caught and reported for that
-submission only. Before anything runs, :mod:`classgrader.integrity` quarantines malformed
+submission only. Before anything runs, :mod:`classgrader.model.integrity` quarantines malformed
 hand-ins. Every outcome is written to ``grading-status.json`` next to the gradebook.
 """
 from __future__ import annotations
@@ -21,41 +21,24 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from classgrader.course import Course
-from classgrader.integrity import check_submission
-
-STATUS_FILE = "grading-status.json"
+from classgrader.model.course import Course, ensure_tools_on_path
+from classgrader.model.integrity import check_submission
+from classgrader.model.status import RUN_TROUBLE, SCORED, STATUS_FILE, ErrorName, Status
 
 # nbgrader's gradebook API trips over its own session when a submission is removed; harmless noise.
 warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
-
-
-def ensure_tools_on_path() -> None:
-    """nbgrader runs ``alembic`` by name: make this environment's scripts findable."""
-    bindir = str(Path(sys.executable).parent)
-    parts = os.environ.get("PATH", "").split(os.pathsep)
-    if bindir not in parts:
-        os.environ["PATH"] = os.pathsep.join([bindir, *parts])
-
-
-#: Every status a submission can end with, most severe last.
-STATUSES = ("graded", "flagged", "timed out", "crashed", "quarantined", "failed")
-#: Statuses whose scores are in the gradebook.
-SCORED = frozenset(("graded", "flagged", "timed out", "crashed"))
 
 
 @dataclass
 class Outcome:
     """What happened to one submission.
 
-    ``status`` is one of :data:`STATUSES`: graded; flagged (graded, but the scan or the guard
-    found a trick: read it); timed out or crashed (graded, the cells that did not run score 0);
-    quarantined (malformed, not graded); failed (nbgrader could not grade it).
+    ``status`` is a :class:`~classgrader.model.status.Status`.
     """
 
     student: str
     assignment: str
-    status: str
+    status: Status
     reason: str = ""
     seconds: float = 0.0
     flags: list[str] = field(default_factory=list)
@@ -101,8 +84,8 @@ def _run_task(task: tuple[str, str, str]) -> Outcome:
         result = {"success": False, "error": f"{type(err).__name__}: {err}"}
     seconds = time.perf_counter() - started
     if result.get("success"):
-        return Outcome(student, assignment, "graded", "", seconds)
-    return Outcome(student, assignment, "failed", _summarise_error(result), seconds)
+        return Outcome(student, assignment, Status.GRADED, "", seconds)
+    return Outcome(student, assignment, Status.FAILED, _summarise_error(result), seconds)
 
 
 def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, label: str) -> list[Outcome]:
@@ -225,16 +208,16 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
     for student, assignment in pairs:
         reasons = check_submission(course.folder("submitted") / student / assignment, sources[assignment])
         if reasons:
-            outcomes[(student, assignment)] = Outcome(student, assignment, "quarantined", "; ".join(reasons))
+            outcomes[(student, assignment)] = Outcome(student, assignment, Status.QUARANTINED, "; ".join(reasons))
             _forget(course, student, assignment)
         elif not force and already_graded(course, student, assignment):
-            outcome = Outcome(student, assignment, "graded", "kept from an earlier run")
+            outcome = Outcome(student, assignment, Status.GRADED, "kept from an earlier run")
             _inspect(course, outcome)
             outcomes[(student, assignment)] = outcome
         else:
             tasks.append(("autograde", assignment, student))
     for outcome in run_tasks(course, tasks, jobs, "autograde"):
-        if outcome.status == "graded":
+        if outcome.status == Status.GRADED:
             _inspect(course, outcome)
         outcomes[(outcome.student, outcome.assignment)] = outcome
     ordered = [outcomes[pair] for pair in pairs]
@@ -242,15 +225,11 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
     return ordered
 
 
-_RUN_TROUBLE = {"DeadKernelError": "crashed", "NotRun": "crashed", "CellTimeoutError": "timed out",
-                "NotebookTimeBudget": "timed out"}
-
-
 def _inspect(course: Course, outcome: Outcome) -> None:
     """Refine a graded outcome: crashes and timeouts from the autograded notebook, flags from the
     scan of the submission and from tests that did not run as written."""
-    from classgrader.notebooks import nbgrader_meta
-    from classgrader.scan import scan_notebook
+    from classgrader.grade.scan import scan_notebook
+    from classgrader.model.notebooks import nbgrader_meta
 
     assignment = course.assignment(outcome.assignment)
     name = f"{assignment.notebook}.ipynb"
@@ -265,22 +244,15 @@ def _inspect(course: Course, outcome: Outcome) -> None:
     for cell in nbformat.read(autograded, as_version=4).cells:
         for output in cell.get("outputs", []):
             ename = output.get("ename")
-            if ename == "TestDidNotRun":
+            if ename == ErrorName.TEST_DID_NOT_RUN:
                 outcome.flags.append(f"cell {nbgrader_meta(cell).get('grade_id')}: its test did not run as written")
-            elif ename in _RUN_TROUBLE:
-                trouble.append((_RUN_TROUBLE[ename], f"{ename}: {output.get('evalue', '')}"))
+            elif ename in RUN_TROUBLE:
+                trouble.append((RUN_TROUBLE[ename], f"{ename}: {output.get('evalue', '')}"))
     if trouble:
         outcome.status, outcome.reason = trouble[0]
     elif outcome.flags:
-        outcome.status = "flagged"
+        outcome.status = Status.FLAGGED
         outcome.reason = "; ".join(outcome.flags)
-
-
-def generate_feedback(course: Course, outcomes: list[Outcome], jobs: int | None = None) -> list[Outcome]:
-    """nbgrader generate_feedback for every graded submission."""
-    ensure_tools_on_path()
-    tasks = [("feedback", o.assignment, o.student) for o in outcomes if o.scored]
-    return run_tasks(course, tasks, jobs or os.cpu_count() or 1, "feedback")
 
 
 def write_status(course: Course, outcomes: list[Outcome]) -> Path:

@@ -3,15 +3,15 @@
 The sandbox kernel imports this module at start-up, before any student code runs
 (``--IPKernelApp.exec_lines``), so it can keep the original objects that the hidden tests rely
 on: the builtins, numpy's functions, the import machinery, and IPython's methods that run cells
-and report errors. :class:`classgrader.preprocessors.GuardedExecute` evaluates :func:`restore` as a
+and report errors. :class:`classgrader.grade.preprocessors.GuardedExecute` evaluates :func:`restore` as a
 *user expression* (which IPython evaluates directly, without input transformers) before every
 test cell. It puts those originals back, removes IPython input and AST transformers, drops any
 loaded copy of ``classgrader`` (so the test imports its checks afresh from disk), and clears trace
 functions.
 
 A determined attacker controls the kernel process, so this is one layer of three: the random
-marker that :class:`~classgrader.preprocessors.GuardedExecute` checks after each test cell catches
-a test that did not run, and the static scan (:mod:`classgrader.scan`) flags the submission for a
+marker that :class:`~classgrader.grade.preprocessors.GuardedExecute` checks after each test cell catches
+a test that did not run, and the static scan (:mod:`classgrader.grade.scan`) flags the submission for a
 person to read.
 """
 from __future__ import annotations

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
-import tomllib
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 CONFIG_FILE = "nbgrader_config.py"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CourseError(Exception):
@@ -39,27 +41,6 @@ class Assignment:
     @property
     def solutions_module(self) -> str:
         return "solutions." + self.notebook.replace("-", "_")
-
-    @property
-    def number(self) -> str:
-        return self.name.split("-", 1)[0]
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """One catalogued wrong answer (see ``tests/mistakes/*.toml``)."""
-
-    assignment: str
-    id: str
-    function: str
-    description: str
-    loses: tuple[str, ...]
-    feedback: tuple[str, ...]
-    code: str
-
-    @property
-    def student(self) -> str:
-        return f"{self.assignment.split('-', 1)[0]}-{self.id}"
 
 
 class Course:
@@ -129,44 +110,31 @@ class Course:
         return self.folder("release") / assignment.name / f"{assignment.notebook}.ipynb"
 
 
-def catalogue_path(assignment: Assignment, folder: Path | None = None) -> Path:
-    """Where the mistake catalogue of an assignment lives."""
-    return (folder or REPO_ROOT / "tests" / "mistakes") / f"{assignment.name}.toml"
+def temporary_course(course: Course, assignments: list[str] | None = None) -> Path:
+    """A scratch course: this course's nbgrader_config.py and (some of) its source/."""
+    root = Path(tempfile.mkdtemp(prefix="classgrader-course-"))
+    shutil.copy2(course.root / CONFIG_FILE, root / CONFIG_FILE)
+    chosen = [course.assignment(n) for n in assignments] if assignments else course.assignments()
+    for assignment in chosen:
+        shutil.copytree(course.folder("source") / assignment.name, root / "source" / assignment.name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return root
 
 
-def load_catalogue(assignment: Assignment, folder: Path | None = None) -> list[Mistake]:
-    """Read and validate an assignment's mistake catalogue (empty if there is none).
+def tool_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """An environment in which this Python's scripts come first on PATH.
 
-    Raises
-    ------
-    CourseError
-        When the file is not valid TOML or an entry misses a field or repeats an id.
+    nbgrader runs helper programs by name (``alembic``), and the course's commands run
+    ``jupyter``/``nbgrader``: they must be the ones of this environment.
     """
-    path = catalogue_path(assignment, folder)
-    if not path.exists():
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise CourseError(f"{path}: not valid TOML: {err}") from err
-    mistakes, seen = [], set()
-    for index, entry in enumerate(data.get("mistake", []), start=1):
-        where = f"{path}, mistake #{index}"
-        for key in ("id", "function", "loses", "code"):
-            if key not in entry:
-                raise CourseError(f"{where}: missing field {key!r}")
-        if entry["id"] in seen:
-            raise CourseError(f"{where}: id {entry['id']!r} is used twice")
-        if not isinstance(entry["loses"], list) or not entry["loses"]:
-            raise CourseError(f"{where}: 'loses' must be a non-empty list of grade_ids")
-        seen.add(entry["id"])
-        mistakes.append(Mistake(
-            assignment=assignment.name,
-            id=entry["id"],
-            function=entry["function"],
-            description=entry.get("description", ""),
-            loses=tuple(entry["loses"]),
-            feedback=tuple(entry.get("feedback", [])),
-            code=entry["code"],
-        ))
-    return mistakes
+    env = dict(os.environ if environ is None else environ)
+    bindir = str(Path(sys.executable).parent)
+    parts = env.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        env["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p]])
+    return env
+
+
+def ensure_tools_on_path() -> None:
+    """Put this environment's scripts first on this process's PATH (see :func:`tool_environment`)."""
+    os.environ["PATH"] = tool_environment()["PATH"]

@@ -14,8 +14,6 @@ They are ordinary nbgrader/nbconvert preprocessors, so the protections hold for 
   (nbgrader scores any stderr output as a failure); failures are exceptions, which stay.
 * :class:`CapOutputBytes`: outputs are capped in bytes (nbgrader's LimitOutput counts lines only,
   so one 20 MB line survives it).
-* :class:`StripTestTracebacks` (feedback step): keeps a failed test's message, drops the
-  traceback that would quote hidden test lines.
 """
 from __future__ import annotations
 
@@ -29,15 +27,17 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from classgrader.notebooks import is_autograded_test, nbgrader_meta
+from classgrader.model.integrity import grade_cell_problems
+from classgrader.model.notebooks import is_autograded_test
+from classgrader.model.status import ErrorName
 
 #: Python expression evaluated in the kernel (as a user expression, which IPython does not pass
 #: through input transformers) to undo the known tricks before a test cell runs.
-RESTORE_EXPRESSION = "__import__('classgrader.guard', fromlist=['restore']).restore()"
+RESTORE_EXPRESSION = "__import__('classgrader.grade.guard', fromlist=['restore']).restore()"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+    return NotebookNode(output_type="error", ename=str(ename), evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 class RejectMalformed(NbGraderPreprocessor):
@@ -46,25 +46,13 @@ class RejectMalformed(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         notebook_id = resources["unique_key"]
         assignment_id = resources["nbgrader"]["assignment"]
-        db_url = resources["nbgrader"]["db_url"]
-        with Gradebook(db_url) as gradebook:
+        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
             try:
                 source = gradebook.find_notebook(notebook_id, assignment_id)
             except MissingEntry:
                 return nb, resources
             expected = {cell.name: cell.cell_type for cell in source.source_cells}
-        seen: dict[str, list[str]] = {}
-        for cell in nb.cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if grade_id:
-                seen.setdefault(grade_id, []).append(cell.cell_type)
-        problems = []
-        for grade_id, cell_type in sorted(expected.items()):
-            types = seen.get(grade_id, [])
-            if len(types) > 1:
-                problems.append(f"cell {grade_id!r} appears {len(types)} times")
-            elif types and types[0] != cell_type:
-                problems.append(f"cell {grade_id!r} was changed from {cell_type} to {types[0]}")
+        problems = grade_cell_problems(nb, expected)
         if problems:
             raise ValueError(f"malformed submission {notebook_id}.ipynb: " + "; ".join(problems))
         return nb, resources
@@ -111,7 +99,7 @@ class GuardedExecute(Execute):
             return ""
 
     def create_kernel_manager(self):
-        from classgrader.kernels import IPCKernelManager
+        from classgrader.grade.kernels import IPCKernelManager
 
         self.kernel_manager_class = IPCKernelManager
         if self._kernel:
@@ -126,11 +114,11 @@ class GuardedExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if self._stopped:
-            cell.outputs = [_error("NotRun", f"this cell did not run: {self._stopped}")]
+            cell.outputs = [_error(ErrorName.NOT_RUN, f"this cell did not run: {self._stopped}")]
             return cell, resources
         if time.monotonic() >= self._deadline:
             self._stop(f"the notebook used up its time budget of {self.notebook_budget} s")
-            cell.outputs = [_error("NotebookTimeBudget", self._stopped)]
+            cell.outputs = [_error(ErrorName.TIME_BUDGET, self._stopped)]
             return cell, resources
         test = is_autograded_test(cell)
         marker = secrets.token_hex(8)
@@ -142,12 +130,12 @@ class GuardedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._stop("the kernel stopped (os._exit, a crash or a resource limit) in an earlier cell")
-            cell.outputs.append(_error("DeadKernelError", "the kernel stopped while this cell ran "
+            cell.outputs.append(_error(ErrorName.DEAD_KERNEL, "the kernel stopped while this cell ran "
                                        "(os._exit, a crash, or a memory or time limit)"))
             return cell, resources
         except CellTimeoutError:
             self._stop("an earlier cell could not be interrupted after its timeout")
-            cell.outputs.append(_error("CellTimeoutError", "this cell ran past its timeout and "
+            cell.outputs.append(_error(ErrorName.CELL_TIMEOUT, "this cell ran past its timeout and "
                                        "ignored the interrupt"))
             self._kill()
             return cell, resources
@@ -157,7 +145,7 @@ class GuardedExecute(Execute):
             ran = self._user_expression(f"globals().pop({self.marker_name!r}, None)")
             if ran != repr(marker):
                 cell.outputs.append(_error(
-                    "TestDidNotRun", "the test code of this cell did not run as written (something "
+                    ErrorName.TEST_DID_NOT_RUN, "the test code of this cell did not run as written (something "
                     "changed how cells execute); it scores 0 and the submission is flagged"))
         return cell, resources
 
@@ -227,20 +215,4 @@ class CapOutputBytes(NbGraderPreprocessor):
                             data[mime] = str(value)[:self.max_bytes] + "\n[output cut]"
             kept.append(output)
         cell.outputs = kept
-        return cell, resources
-
-
-class StripTestTracebacks(NbGraderPreprocessor):
-    """Feedback: keep a failed test's message, drop its traceback.
-
-    nbgrader's ``ClearHiddenTests`` removes the hidden tests from the cell source, but the
-    traceback of a failure still quotes the lines around the failing hidden assertion. The
-    message (``AssertionError: ...``) is what helps the student; it stays.
-    """
-
-    def preprocess_cell(self, cell, resources, index):
-        if is_autograded_test(cell):
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources

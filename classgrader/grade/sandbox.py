@@ -1,6 +1,6 @@
 """The grading kernel's sandbox (Linux): limits, no network, and a narrow view of the disk.
 
-``python -m classgrader.sandbox -f CONNECTION_FILE`` is the ``argv`` of the
+``python -m classgrader.grade.sandbox -f CONNECTION_FILE`` is the ``argv`` of the
 ``calculus-for-ml-sandbox`` kernel spec (installed by ``python -m classgrader install-kernel``,
 which ``make`` runs when it builds the environment). ``nbgrader_config.py`` selects that kernel for
 grading, so plain ``nbgrader autograde`` and ``make grade`` both run student code inside it.
@@ -198,7 +198,7 @@ def _private_home() -> Path:
 
 def main(argv: list[str]) -> None:
     if "-f" not in argv:
-        print("usage: python -m classgrader.sandbox -f CONNECTION_FILE", file=sys.stderr)
+        print("usage: python -m classgrader.grade.sandbox -f CONNECTION_FILE", file=sys.stderr)
         raise SystemExit(2)
     connection_file = argv[argv.index("-f") + 1]
     settings = _course_settings(Path.cwd())
@@ -245,7 +245,7 @@ def main(argv: list[str]) -> None:
             raise SystemExit(3)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file,
                               "--HistoryManager.hist_file=:memory:",
-                              "--IPKernelApp.exec_lines=import classgrader.guard"])
+                              "--IPKernelApp.exec_lines=import classgrader.grade.guard"])
 
 
 def install_kernel_spec(prefix: str = sys.prefix) -> Path:
@@ -254,7 +254,7 @@ def install_kernel_spec(prefix: str = sys.prefix) -> Path:
 
     with tempfile.TemporaryDirectory() as folder:
         spec = {
-            "argv": [sys.executable, "-m", "classgrader.sandbox", "-f", "{connection_file}"],
+            "argv": [sys.executable, "-m", "classgrader.grade.sandbox", "-f", "{connection_file}"],
             "display_name": "Python 3 (calculus-for-ml grading sandbox)",
             "language": "python",
             "metadata": {"debugger": False},
@@ -270,7 +270,7 @@ if __name__ == "__main__":
 
 _PROBE = r'''
 import json, os, socket, sys
-from classgrader import sandbox
+from classgrader.grade import sandbox
 secret, work = sys.argv[1], sys.argv[2]
 report = {}
 try:

@@ -1,0 +1,1 @@
+"""Feedback: what goes back to students (nbgrader's feedback HTML, without the hidden tests)."""

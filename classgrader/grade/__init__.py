@@ -1,0 +1,1 @@
+"""Grade: the sandboxed kernel, the course's autograde preprocessors, and the parallel runner."""

@@ -1,0 +1,1 @@
+"""Release: turning ``source/`` into what students receive (``release/``, the student kit)."""
