@@ -202,8 +202,9 @@ def closed_form_fit(X, y):
 def minibatches(n, batch_size, rng):
     """The minibatches of one epoch: a shuffled order of the examples, cut into consecutive pieces.
 
-    ``order = rng.permutation(n)``; the batches are ``order[0:B]``, ``order[B:2B]``, ... with
-    ``B = batch_size``; the last one is shorter when B does not divide n.
+    The order comes from one call of ``rng.permutation(n)``; the batches are its pieces
+    ``[0:B]``, ``[B:2B]``, ... with ``B = batch_size``; the last one is shorter when B does not
+    divide n.
 
     Parameters
     ----------
@@ -227,10 +228,9 @@ def minibatch_sgd(X, y, learning_rate, batch_size, num_epochs, rng, momentum=0.0
     """Minibatch stochastic gradient descent with (heavy-ball) momentum, from w = 0, b = 0.
 
     Every epoch draws its batches with :func:`minibatches`; every batch makes one step with the
-    gradient of the MSE on that batch (:func:`mse_gradients`)::
+    gradient ``g`` of the MSE on that batch (:func:`mse_gradients`), for ``w`` and ``b`` alike::
 
-        v_w = momentum * v_w + dw,   w = w - learning_rate * v_w
-        v_b = momentum * v_b + db,   b = b - learning_rate * v_b
+        velocity <- momentum * velocity + g,   parameter <- parameter - learning_rate * velocity
 
     with both velocities starting at 0 (PyTorch's ``SGD(momentum=...)``). ``momentum = 0`` is
     plain minibatch SGD, and ``batch_size >= n`` with ``momentum = 0`` is full-batch gradient
