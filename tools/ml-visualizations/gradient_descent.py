@@ -372,7 +372,7 @@ def plot_descent_paths(f, paths_by_label, ax=None, levels=20, title=None, window
         markers = "osD^vP"
         for i, (label, pts) in enumerate(paths.items()):
             ax.plot(pts[:, 0], pts[:, 1], "-", marker=markers[i % len(markers)], markersize=4,
-                    linewidth=1.5, color=CYCLE[i % len(CYCLE)], label=f"{label} ({len(pts) - 1} steps)")
+                    linewidth=1.5, color=CYCLE[i % len(CYCLE)], label=f"{label} ({len(pts) - 1} step{'' if len(pts) == 2 else 's'})")
         first = next(iter(paths.values()))
         ax.plot(first[0, 0], first[0, 1], "o", color=START_COLOR, markersize=11,
                 markeredgecolor="black", zorder=4, label="start")
