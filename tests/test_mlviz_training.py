@@ -19,6 +19,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from mlviz import classification, gradient_descent, regression  # noqa: E402
 from mlviz._examples import bowl, bowl_grad, elongated  # noqa: E402
+from test_mlviz import legend_texts, readonly  # noqa: E402  (the helpers of the main mlviz tests)
 
 TOOLS = pathlib.Path(__file__).resolve().parents[1] / "tools" / "ml-visualizations"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -28,19 +29,6 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def _close_all_figures():
     yield
     plt.close("all")
-
-
-def readonly(arr):
-    """A read-only float64 copy: any in-place write by the library would raise."""
-    out = np.array(arr, dtype=np.float64)
-    out.flags.writeable = False
-    return out
-
-
-def legend_texts(ax):
-    legend = ax.get_legend()
-    assert legend is not None, "expected a legend"
-    return [t.get_text() for t in legend.get_texts()]
 
 
 # ------------------------------------------------------------------ several paths on one contour plot

@@ -151,6 +151,14 @@ def _label_axes(ax, axis_labels=("$w$", "$b$")):
     ax.set_ylabel(axis_labels[1])
 
 
+def _frame(ax, window, axis_labels=("$w$", "$b$")):
+    """Show exactly ``window`` with equal scales (arrows look perpendicular to the contours)."""
+    ax.set_xlim(window[0], window[1])
+    ax.set_ylim(window[2], window[3])
+    ax.set_aspect("equal", adjustable="box")
+    _label_axes(ax, axis_labels)
+
+
 # --------------------------------------------------------------------------- public API
 def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None, axis_labels=("$w$", "$b$")):
     """Draw a gradient-descent path on the contour lines of ``f``.
@@ -204,10 +212,7 @@ def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None, axis
             fig = ax.figure
         _draw_path(ax, pts, label=f"path ({len(pts) - 1} steps)")
         _draw_contours(ax, W, B, Z, levels)
-        ax.set_xlim(window[0], window[1])
-        ax.set_ylim(window[2], window[3])
-        ax.set_aspect("equal", adjustable="box")
-        _label_axes(ax, axis_labels)
+        _frame(ax, window, axis_labels)
         ax.set_title(title if title is not None else f"Gradient descent: {len(pts) - 1} steps")
         ax.legend(loc="best")
     return fig, ax
@@ -304,10 +309,7 @@ def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None, 
         for a, p, rate, word in zip(axes, pts, rates, verdicts):
             _draw_path(a, p, label="path")
             _draw_contours(a, W, B, Z, levels)
-            a.set_xlim(window[0], window[1])
-            a.set_ylim(window[2], window[3])
-            a.set_aspect("equal", adjustable="box")
-            _label_axes(a, axis_labels)
+            _frame(a, window, axis_labels)
             a.set_title(f"η = {rate:g}: {word}")
         axes[0].legend(loc="best", fontsize=9)
         fig.suptitle("Gradient descent with different learning rates η")
@@ -377,10 +379,7 @@ def plot_descent_paths(f, paths_by_label, ax=None, levels=20, title=None, window
         ax.plot(first[0, 0], first[0, 1], "o", color=START_COLOR, markersize=11,
                 markeredgecolor="black", zorder=4, label="start")
         _draw_contours(ax, W, B, Z, levels)
-        ax.set_xlim(window[0], window[1])
-        ax.set_ylim(window[2], window[3])
-        ax.set_aspect("equal", adjustable="box")
-        _label_axes(ax, axis_labels)
+        _frame(ax, window, axis_labels)
         ax.set_title(title if title is not None else "Descent paths compared")
         ax.legend(loc="best")
     return fig, ax
@@ -483,10 +482,7 @@ def animate_descent(f, path, out_path, fps=5, dpi=80):
                            label="trail")
         (point,) = ax.plot([], [], "X", color=END_COLOR, markersize=13, markeredgecolor="black",
                            label="current point", zorder=5)
-        ax.set_xlim(window[0], window[1])
-        ax.set_ylim(window[2], window[3])
-        ax.set_aspect("equal", adjustable="box")
-        _label_axes(ax)
+        _frame(ax, window)
         ax.legend(loc="upper left", fontsize=9)  # fixed: "best" is searched anew in every frame
         title = ax.set_title(f"Gradient descent: step {len(pts) - 1} of {len(pts) - 1}")
         fig.tight_layout()  # once, with the longest title, so no frame is cropped
