@@ -189,7 +189,13 @@ class Agent:
                                             "message": f"the value is too large to send ({err})"}})
 
     def ask(self, request: dict) -> Any:
-        """Send a request to the judge; answer the judge's own requests until its reply comes."""
+        """Send a request to the judge; answer the judge's own requests until its reply comes.
+
+        The request carries the changes made so far to the current call's arguments, so that a
+        test function called back (``f(x)`` after ``x[i] += h``) sees the argument as it is now.
+        """
+        if self._args:
+            request["changed"] = self._sync()
         self.reply(request)
         while True:
             message = wire.receive(self.sock)
@@ -257,6 +263,13 @@ class Agent:
             same = _same_members(members, value)
             if now != sent or (same is not None and not _all_kept(same)):
                 changed.append([key, now, same])
+        return changed
+
+    def _sync(self) -> list:
+        """The changes so far (see :meth:`_changed`); later ones are reported against this state."""
+        changed = self._changed()
+        for key, now, _ in changed:
+            self._originals[key] = (now, _members(self._args[key]))
         return changed
 
     def op_getattr(self, message: dict) -> dict:

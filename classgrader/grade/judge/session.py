@@ -170,6 +170,8 @@ class Session:
         if not isinstance(op, str) or op not in KERNEL_REQUESTS:
             raise KernelLost(f"unexpected request {str(op)[:40]!r} from the kernel")
         try:
+            # The student's code may have changed the call's arguments before calling back.
+            self._apply_changes(message.get("changed", []))
             return {"ok": self.codec.encode(self._perform(op, message))}
         except JudgeStop:
             raise

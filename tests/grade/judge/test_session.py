@@ -76,6 +76,18 @@ def caller_of_helper(x):
 def helper(x):
     return x + 1
 
+def perturb_without_restoring(f, x, h=0.5):
+    x[0] += h
+    up = f(x)
+    x[0] -= 2 * h
+    return up - f(x)
+
+def perturb_then_restore(f, x):
+    x[0] += 1.0
+    seen = f(x)
+    x[0] -= 1.0
+    return seen
+
 class AlwaysEqual(float):
     def __eq__(self, other):
         return True
@@ -235,6 +247,25 @@ def test_callbacks_run_in_the_judge_and_can_nest(pair):
     helper = student(session, "helper")
     # A judge function that itself calls back into the kernel while the kernel waits for it.
     assert student(session, "apply")(lambda v: helper(v) * 2, 1.0) == 5.0
+
+
+def test_a_callback_sees_the_arguments_as_the_students_code_left_them(pair):
+    session, _ = pair
+    x = np.array([1.0, 2.0])
+    seen = []
+
+    def first(v):
+        seen.append(v is x)
+        return float(v[0])
+
+    # x[0] is 1.5 for the first call back and 0.5 for the second: the difference is 2h, not 0.
+    assert student(session, "perturb_without_restoring")(first, x) == pytest.approx(1.0)
+    assert seen == [True, True]
+    np.testing.assert_array_equal(x, [0.5, 2.0])
+    # Put back after the call back: the test's x ends as the student's code left it, unchanged.
+    y = np.array([1.0, 2.0])
+    assert student(session, "perturb_then_restore")(first, y) == 2.0
+    np.testing.assert_array_equal(y, [1.0, 2.0])
 
 
 def test_student_exceptions_become_catchable_builtin_types(pair):
