@@ -32,7 +32,7 @@ MUTABLE = (np.ndarray, list, dict, set)
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
 #: What the kernel may ask of the judge about the test's objects.
-KERNEL_REQUESTS = frozenset({"call", "getattr", "op"})
+KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
 
 _ACTIVE: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("judge_session", default=None)
 
@@ -193,16 +193,30 @@ class Session:
         target = self.codec.decode(message.get("f" if op == "call" else "obj"))
         if id(target) not in self._shared_ids:
             raise wire.WireError("a request about something the kernel was never given")
-        if op == "getattr":
+        if op in ("getattr", "setattr"):
             name = message.get("name")
             if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
                 raise AttributeError(name)
-            return getattr(target, name)
+            if op == "getattr":
+                return getattr(target, name)
+            return self._set_attribute(target, name, self.codec.decode(message.get("value")))
         args = self._decode_list(message.get("args", []))
         kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
         if type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
             raise wire.WireError("malformed keyword arguments")
         return target(*args, **kwargs)
+
+    @staticmethod
+    def _set_attribute(target: Any, name: str, value: Any) -> None:
+        """``target.name = value`` from the student's code, for an instance of the test's that was
+        passed to it (``p.data -= lr * p.grad`` on a parameter of a correct model): a change in place,
+        like one to an array argument. The test's classes and functions stay as they are, an
+        attribute is only ever replaced, never added, and only by plain data."""
+        if isinstance(target, type) or callable(target) or not hasattr(target, name):
+            raise AttributeError("the test's classes and functions cannot be changed")
+        if isinstance(value, RemoteObject) or callable(value):
+            raise TypeError("only plain data can be stored in the test's objects")
+        setattr(target, name, value)
 
     def _decode(self, data: Any) -> Any:
         """Data from the kernel; anything malformed ends the conversation (never a test's except)."""

@@ -119,6 +119,15 @@ def draws(rng, n):
 def peek(obj):
     return obj._secret
 
+def step_down(p, rate):
+    p.value -= rate * p.deriv
+
+def add_attribute(p):
+    p.extra = 1.0
+
+def patch_method(cls):
+    cls.scale = lambda self: 0.0
+
 def ask_judge_to_compute(obj):
     return pow(10, 10)
 '''
@@ -443,6 +452,18 @@ def test_the_student_code_cannot_reach_inside_the_tests_objects(pair):
         student(session, "peek")(Pair(1.0))
     with pytest.raises(TypeError):
         student(session, "apply")(lambda f: f, sys_module_stand_in())
+
+
+def test_the_student_code_may_update_the_public_attributes_of_the_tests_instances_only(pair):
+    session, _ = pair
+    p = Pair(1.0, 2.0)
+    student(session, "step_down")(p, 0.25)   # a training step on a parameter of a correct model
+    assert p.value == 0.5 and type(p.value) is float
+    with pytest.raises(AttributeError):
+        student(session, "add_attribute")(p)
+    with pytest.raises(AttributeError):
+        student(session, "patch_method")(Pair)
+    assert not hasattr(p, "extra") and not hasattr(Pair, "scale")
 
 
 def sys_module_stand_in():
