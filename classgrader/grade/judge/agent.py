@@ -8,7 +8,8 @@ judge's Unix socket and answers requests until the judge says ``done``:
 * ``call``: call a function or method with arguments the judge sends as data, return the result as
   data, say which arguments the call changed, and which warnings it raised;
 * ``getattr``/``setattr``/``op``: attribute access and Python operators on objects that stay here
-  (a ``Value`` of the capstone, say);
+  (a ``Value`` of the capstone, say); the student's code may in turn read, set (the data
+  attributes an instance already has) and operate on the test's objects it was given;
 * ``substitute``/``restore``: swap a name of the notebook for a function of the judge while the
   test runs (so one mistake costs one skill).
 
@@ -52,8 +53,8 @@ class JudgePeer:
     def setattr(self, obj, name: str, value) -> None:
         if name.startswith("_"):
             raise AttributeError("the test's objects cannot be changed")
-        codec = self.agent.codec
-        self.agent.ask({"op": "setattr", "obj": codec.encode(obj), "name": name, "value": codec.encode(value)})
+        self.agent.ask({"op": "setattr", "obj": self.agent.codec.encode(obj), "name": name,
+                        "value": self.agent.codec.encode(value)})
 
     def operable(self, obj) -> bool:
         return True
@@ -194,12 +195,12 @@ class Agent:
     def ask(self, request: dict) -> Any:
         """Send a request to the judge; answer the judge's own requests until its reply comes.
 
-        The request carries the changes made so far to the current call's arguments, so that a
-        test function called back (``f(x)`` after ``x[i] += h``) sees the argument as it is now.
-        """
-        if self._args:
-            request["changed"] = self._sync()
-        self.reply(request)
+        The arguments of the call under way that the student's code has changed so far go with
+        it, so a function of the test's that the code calls sees them as they are now."""
+        changed = self._changed() if self._args else []
+        for key, now, _ in changed:   # the judge's copies are like this from now on
+            self._originals[key] = (now, _members(self._args[key]))
+        self.reply({**request, "changed": changed} if changed else request)
         while True:
             message = wire.receive(self.sock)
             if "op" in message:
@@ -266,13 +267,6 @@ class Agent:
             same = _same_members(members, value)
             if now != sent or (same is not None and not _all_kept(same)):
                 changed.append([key, now, same])
-        return changed
-
-    def _sync(self) -> list:
-        """The changes so far (see :meth:`_changed`); later ones are reported against this state."""
-        changed = self._changed()
-        for key, now, _ in changed:
-            self._originals[key] = (now, _members(self._args[key]))
         return changed
 
     def op_getattr(self, message: dict) -> dict:
