@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -273,6 +274,48 @@ def _outputs(course: Course, student: str) -> str:
     return json.dumps([c.get("outputs", []) for c in nbformat.read(graded, as_version=4).cells])
 
 
+class _LiveMarkup(HTMLParser):
+    """What of an HTML text a browser would act on: each tag with its attributes, and the code
+    inside script elements (text that merely shows markup, like ``&lt;script&gt;``, is not)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.parts.append(f"<{tag}" + "".join(f' {k}="{v}"' for k, v in attrs) + ">")
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.parts[-1] += data
+
+
+def _live(html: str) -> str:
+    parser = _LiveMarkup()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(parser.parts)
+
+
+def _live_outputs(course: Course, student: str) -> str:
+    """The live markup of the autograded notebook's HTML outputs, and its JavaScript outputs."""
+    graded = course.folder("autograded") / student / ASSIGNMENT / "derivatives.ipynb"
+    if not graded.exists():
+        return ""
+    found = []
+    for cell in nbformat.read(graded, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            found.append(_live("".join(data.get("text/html", ""))))
+            found.append("".join(data.get("application/javascript", "")))
+    return "\n".join(found)
+
+
 def _feedback(course: Course, student: str) -> str:
     page = course.folder("feedback") / student / ASSIGNMENT / "derivatives.html"
     return page.read_text(errors="replace") if page.exists() else ""
@@ -297,8 +340,9 @@ def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, att
     # docstrings; what must never be there is the hidden tests' code or what they expect.
     for secret in [CANARY_COMMENT, CANARY_VALUE, *result["hidden"]]:
         assert secret not in outputs and secret not in feedback, f"a hidden test leaked: {secret!r}"
+    live = _live(feedback) + "\n" + _live_outputs(course, attack["id"])
     for text in attack.get("feedback_must_not_contain", []):
-        assert text not in feedback and text not in outputs, f"unsafe content reached the page: {text!r}"
+        assert text not in live, f"unsafe content reached the page as live markup: {text!r}"
     if attack.get("leaves_no_process"):
         assert not _no_process_with(attack["leaves_no_process"]), "a process of the submission outlived it"
     for path in attack.get("writes", []):
