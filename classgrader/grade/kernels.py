@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import re
 import shutil
 import signal
@@ -115,38 +116,43 @@ class PromptClient(AsyncKernelClient):
     silent for 0.2 s: most of a warm kernel's start. Here the kernel is ready once it has answered
     a ``kernel_info`` request on the shell channel and IOPub has carried the ``idle`` status of
     that request, the last message the request causes: IOPub is connected and nothing published
-    before it is left unread. A request whose messages do not come within :attr:`RETRY` seconds
-    (the kernel was still starting, or IOPub subscribed after the status went out) is sent again.
+    before it is left unread. When that status does not come within :attr:`RETRY` seconds of the
+    reply (IOPub subscribed after it went out), the request is made again; every reply is read,
+    so none is left for the caller.
     """
 
     RETRY = 0.25
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        sent: set[str] = set()
         while True:
-            sent.add(self.kernel_info())
-            if await self._answered(sent, min(time.monotonic() + self.RETRY, deadline)):
+            request = self.kernel_info()
+            await self._reply(request, deadline, timeout)
+            if await self._idle(request, min(time.monotonic() + self.RETRY, deadline)):
                 return
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() >= deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-    async def _answered(self, sent: set[str], until: float) -> bool:
-        """True once a reply to one of ``sent`` and then its idle status arrived before ``until``."""
-        import queue
+    async def _reply(self, request: str, deadline: float, timeout: float | None) -> None:
+        """Read shell replies until the one to ``request``; raise if the kernel dies or time runs out."""
+        while True:
+            try:
+                reply = await self.shell_channel.get_msg(timeout=max(min(1.0, deadline - time.monotonic()), 0))
+            except queue.Empty:
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds") from None
+                continue
+            if reply["msg_type"] == "kernel_info_reply" and reply["parent_header"].get("msg_id") == request:
+                self._handle_kernel_info_reply(reply)
+                return
 
+    async def _idle(self, request: str, until: float) -> bool:
+        """True once IOPub carried the idle status of ``request`` before ``until``."""
         try:
-            while True:
-                reply = await self.shell_channel.get_msg(timeout=max(until - time.monotonic(), 0))
-                if reply["msg_type"] == "kernel_info_reply" and reply["parent_header"].get("msg_id") in sent:
-                    self._handle_kernel_info_reply(reply)
-                    break
             while True:
                 status = await self.iopub_channel.get_msg(timeout=max(until - time.monotonic(), 0))
                 if status["msg_type"] == "status" and status["content"].get("execution_state") == "idle" \
-                        and status["parent_header"].get("msg_id") in sent:
+                        and status["parent_header"].get("msg_id") == request:
                     return True
         except queue.Empty:
             return False
