@@ -144,6 +144,7 @@ class JudgedExecute(Execute):
         self._stopped = ""
         solutions_on_path()   # hidden tests may use the reference package; the kernel cannot
         self._output_bytes: dict[int, int] = {}
+        self._unreachable = ""
         self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
                        if cell_type == "code"}
         return super().preprocess(nb, resources, km)
@@ -215,11 +216,16 @@ class JudgedExecute(Execute):
         if source is None:
             return [_error(ErrorName.TEST_DID_NOT_RUN, f"the gradebook has no test {grade_id!r} for "
                            "this notebook, so it cannot be judged")]
+        if self._unreachable:
+            return [_error(ErrorName.TEST_DID_NOT_RUN, f"this test could not be judged: {self._unreachable}")]
         deadline = min(self._deadline, time.monotonic() + (self.timeout or self.notebook_budget))
         try:
             hearing = open_hearing(self, self.km.socket_dir, deadline)
         except KernelLost as lost:
-            return self._lost(lost.reason, None)
+            outputs = self._lost(lost.reason, None)
+            if not self._stopped:   # the kernel lives but will not let the judge in: once is enough
+                self._unreachable = lost.reason
+            return outputs
         try:
             verdict = judge_cell(hearing.session, source, grade_id)
         except OutOfTime:
