@@ -31,8 +31,11 @@ MUTABLE = (np.ndarray, list, dict, set)
 #: names): the test cell itself, numpy (a random generator), and the reference package (a correct
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
+#: The test's objects whose attributes the kernel may never set (their change could reach the
+#: test's own computations): only an instance's existing public attributes may be set.
+UNCHANGEABLE = (type, types.ModuleType, types.FunctionType, types.MethodType, types.BuiltinFunctionType)
 #: What the kernel may ask of the judge about the test's objects.
-KERNEL_REQUESTS = frozenset({"call", "getattr", "op"})
+KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
 
 _ACTIVE: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("judge_session", default=None)
 
@@ -196,11 +199,23 @@ class Session:
             if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
                 raise AttributeError(name)
             return getattr(target, name)
+        if op == "setattr":
+            return self._assign(target, message.get("name"), message.get("value"))
         args = self._decode_list(message.get("args", []))
         kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
         if type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
             raise wire.WireError("malformed keyword arguments")
         return target(*args, **kwargs)
+
+    def _assign(self, target: Any, name: Any, value: Any) -> None:
+        """The student's code sets an attribute of one of the test's objects (``p.data -= step`` on a
+        correct ``Value`` swapped in): only a public attribute the instance already has, never one of
+        a class, module or function, whose change could reach the test's own computations."""
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise AttributeError(name)
+        if isinstance(target, UNCHANGEABLE) or name not in getattr(target, "__dict__", {}):
+            raise AttributeError(f"{type(target).__name__}.{name} cannot be set by the student's code")
+        setattr(target, name, self.codec.decode(value))
 
     def _decode(self, data: Any) -> Any:
         """Data from the kernel; anything malformed ends the conversation (never a test's except)."""

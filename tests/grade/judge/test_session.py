@@ -107,6 +107,13 @@ def draws(rng, n):
 def peek(obj):
     return obj._secret
 
+def nudge(obj, step):
+    obj.value -= step
+    return obj.value
+
+def set_attribute(obj, name, value):
+    setattr(obj, name, value)
+
 def ask_judge_to_compute(obj):
     return pow(10, 10)
 '''
@@ -412,6 +419,16 @@ def test_the_student_code_cannot_reach_inside_the_tests_objects(pair):
         student(session, "peek")(Pair(1.0))
     with pytest.raises(TypeError):
         student(session, "apply")(lambda f: f, sys_module_stand_in())
+
+
+def test_the_student_code_sets_only_existing_public_attributes_of_the_tests_instances(pair):
+    session, _ = pair
+    p = Pair(1.0, 2.0)
+    assert student(session, "nudge")(p, 0.25) == 0.75 and p.value == 0.75
+    for obj, name in [(p, "extra"), (p, "_secret"), (Pair, "value"), (Pair, "__add__"), (p.__add__, "x")]:
+        with pytest.raises(AttributeError):
+            student(session, "set_attribute")(obj, name, 0.0)
+    assert p._secret == "expected 12.01" and "value" not in vars(Pair) and "extra" not in vars(p)
 
 
 def sys_module_stand_in():
