@@ -192,7 +192,12 @@ class Agent:
                                             "message": f"the value is too large to send ({err})"}})
 
     def ask(self, request: dict) -> Any:
-        """Send a request to the judge; answer the judge's own requests until its reply comes."""
+        """Send a request to the judge; answer the judge's own requests until its reply comes.
+
+        The arguments the current call has changed so far go with it, so that the test's function
+        sees them as they are now (``x[i] += h; f(x)``), not as they were sent."""
+        if self._args:
+            request["changed"] = self._changed()
         self.reply(request)
         while True:
             message = wire.receive(self.sock)
@@ -248,7 +253,8 @@ class Agent:
                 "warnings": [[w.category.__name__, str(w.message)[:300]] for w in caught[:20]]}
 
     def _changed(self) -> list:
-        """[key, new value, members] of every argument the call changed (content or members)."""
+        """[key, new value, members] of every argument the call changed (content or members) since
+        the judge last heard of it."""
         changed = []
         for key, value in self._args.items():
             outer, self._args = self._args, {}
@@ -260,6 +266,7 @@ class Agent:
             same = _same_members(members, value)
             if now != sent or (same is not None and not _all_kept(same)):
                 changed.append([key, now, same])
+                self._originals[key] = (now, _members(value))
         return changed
 
     def op_getattr(self, message: dict) -> dict:

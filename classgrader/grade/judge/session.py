@@ -156,6 +156,7 @@ class Session:
         while True:
             reply = self._receive()
             if "op" in reply:
+                self._apply_changes(reply.get("changed", []))
                 self._send(self._serve(reply))
                 continue
             if "error" in reply:

@@ -107,6 +107,13 @@ def draws(rng, n):
 def peek(obj):
     return obj._secret
 
+def bump_and_ask(f, x, items):
+    x[0] += 1.0
+    items.append(7)
+    seen = f(x, items)
+    x[0] -= 1.0
+    return seen
+
 def nudge(obj, step):
     obj.value -= step
     return obj.value
@@ -419,6 +426,14 @@ def test_the_student_code_cannot_reach_inside_the_tests_objects(pair):
         student(session, "peek")(Pair(1.0))
     with pytest.raises(TypeError):
         student(session, "apply")(lambda f: f, sys_module_stand_in())
+
+
+def test_a_callback_sees_the_arguments_as_the_students_code_left_them(pair):
+    session, _ = pair
+    x, items = np.array([5.0, 0.0]), [1]
+    seen = student(session, "bump_and_ask")(lambda v, i: [v is x, float(v[0]), i is items, list(i)], x, items)
+    assert seen == [True, 6.0, True, [1, 7]], "the test's function saw the arguments as they were sent"
+    assert x.tolist() == [5.0, 0.0] and items == [1, 7]
 
 
 def test_the_student_code_sets_only_existing_public_attributes_of_the_tests_instances(pair):
