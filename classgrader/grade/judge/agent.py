@@ -117,6 +117,7 @@ class Agent:
         self._originals: dict[int, Any] = {}  # $id key -> how the judge sent it
         self.peer = JudgePeer(self)
         self.judge_objects: dict[int, RemoteObject] = {}
+        self.sent_back: set[int] = set()     # argument keys sent in the message being built
 
     # --- references -------------------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class Agent:
         """A call's own argument (or a view of one) coming back is sent as such, not copied."""
         for key, arg in self._args.items():
             if value is arg:
+                self.sent_back.add(key)
                 return {"$alias": key}
         member = self._member_of_argument(value)
         if member is not None:
@@ -150,6 +152,7 @@ class Agent:
             if type(members) is list:
                 for index, item in enumerate(members):
                     if item is value:
+                        self.sent_back.add(key)
                         return {"$member": [key, index]}
         return None
 
@@ -210,10 +213,11 @@ class Agent:
     def ask(self, request: dict) -> Any:
         """Send a request to the judge; answer the judge's own requests until its reply comes.
 
-        The arguments the current call has changed so far go with it, so that the test's function
-        sees them as they are now (``x[i] += h; f(x)``), not as they were sent."""
-        if self._args:
-            request["changed"] = self._changed()
+        An argument of the current call that the request sends back goes with its changes so far,
+        so that the test's function sees it as it is now (``x[i] += h; f(x)``), not as it was sent."""
+        if self.sent_back:
+            request["changed"] = self._changed(self.sent_back)
+            self.sent_back = set()
         self.reply(request)
         while True:
             message = wire.receive(self.sock)
@@ -230,8 +234,8 @@ class Agent:
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) and op in REQUESTS else None
         if handler is None:
             return {"error": {"type": "WireError", "bases": [], "message": f"unknown request {op!r}"}}
-        saved_args, saved_originals = self._args, self._originals
-        self._args, self._originals = {}, {}
+        saved_args, saved_originals, saved_sent = self._args, self._originals, self.sent_back
+        self._args, self._originals, self.sent_back = {}, {}, set()
         try:
             return handler(message)
         except wire.WireError as err:
@@ -239,7 +243,7 @@ class Agent:
         except BaseException as err:  # noqa: BLE001 - the student's code may raise anything
             return {"error": describe(err)}
         finally:
-            self._args, self._originals = saved_args, saved_originals
+            self._args, self._originals, self.sent_back = saved_args, saved_originals, saved_sent
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -268,11 +272,13 @@ class Agent:
         return {"ok": self.codec.encode(result), "changed": self._changed(),
                 "warnings": [[w.category.__name__, str(w.message)[:300]] for w in caught[:20]]}
 
-    def _changed(self) -> list:
+    def _changed(self, keys=None) -> list:
         """[key, new value, members] of every argument the call changed (content or members) since
         the judge last heard of it."""
         changed = []
         for key, value in self._args.items():
+            if keys is not None and key not in keys:
+                continue
             outer, self._args = self._args, {}
             try:
                 now = self.codec.encode(value)
