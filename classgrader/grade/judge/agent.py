@@ -8,7 +8,8 @@ judge's Unix socket and answers requests until the judge says ``done``:
 * ``call``: call a function or method with arguments the judge sends as data, return the result as
   data, say which arguments the call changed, and which warnings it raised;
 * ``getattr``/``setattr``/``op``: attribute access and Python operators on objects that stay here
-  (a ``Value`` of the capstone, say);
+  (a ``Value`` of the capstone, say); the student's code may in turn read, set (the data
+  attributes an instance already has) and operate on the test's objects it was given;
 * ``substitute``/``restore``: swap a name of the notebook for a function of the judge while the
   test runs (so one mistake costs one skill).
 
@@ -51,9 +52,9 @@ class JudgePeer:
 
     def setattr(self, obj, name: str, value) -> None:
         if name.startswith("_"):
-            raise AttributeError(name)
-        codec = self.agent.codec
-        self.agent.ask({"op": "setattr", "obj": codec.encode(obj), "name": name, "value": codec.encode(value)})
+            raise AttributeError("the test's objects cannot be changed")
+        self.agent.ask({"op": "setattr", "obj": self.agent.codec.encode(obj), "name": name,
+                        "value": self.agent.codec.encode(value)})
 
     def operable(self, obj) -> bool:
         return True
@@ -117,7 +118,6 @@ class Agent:
         self._originals: dict[int, Any] = {}  # $id key -> how the judge sent it
         self.peer = JudgePeer(self)
         self.judge_objects: dict[int, RemoteObject] = {}
-        self.sent_back: set[int] = set()     # argument keys sent in the message being built
 
     # --- references -------------------------------------------------------------------------
 
@@ -125,7 +125,6 @@ class Agent:
         """A call's own argument (or a view of one) coming back is sent as such, not copied."""
         for key, arg in self._args.items():
             if value is arg:
-                self.sent_back.add(key)
                 return {"$alias": key}
         member = self._member_of_argument(value)
         if member is not None:
@@ -152,7 +151,6 @@ class Agent:
             if type(members) is list:
                 for index, item in enumerate(members):
                     if item is value:
-                        self.sent_back.add(key)
                         return {"$member": [key, index]}
         return None
 
@@ -213,12 +211,12 @@ class Agent:
     def ask(self, request: dict) -> Any:
         """Send a request to the judge; answer the judge's own requests until its reply comes.
 
-        An argument of the current call that the request sends back goes with its changes so far,
-        so that the test's function sees it as it is now (``x[i] += h; f(x)``), not as it was sent."""
-        if self.sent_back:
-            request["changed"] = self._changed(self.sent_back)
-            self.sent_back = set()
-        self.reply(request)
+        The arguments of the call under way that the student's code has changed so far go with
+        it, so a function of the test's that the code calls sees them as they are now."""
+        changed = self._changed() if self._args else []
+        for key, now, _ in changed:   # the judge's copies are like this from now on
+            self._originals[key] = (now, _members(self._args[key]))
+        self.reply({**request, "changed": changed} if changed else request)
         while True:
             message = wire.receive(self.sock)
             if "op" in message:
@@ -234,8 +232,8 @@ class Agent:
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) and op in REQUESTS else None
         if handler is None:
             return {"error": {"type": "WireError", "bases": [], "message": f"unknown request {op!r}"}}
-        saved_args, saved_originals, saved_sent = self._args, self._originals, self.sent_back
-        self._args, self._originals, self.sent_back = {}, {}, set()
+        saved_args, saved_originals = self._args, self._originals
+        self._args, self._originals = {}, {}
         try:
             return handler(message)
         except wire.WireError as err:
@@ -243,7 +241,7 @@ class Agent:
         except BaseException as err:  # noqa: BLE001 - the student's code may raise anything
             return {"error": describe(err)}
         finally:
-            self._args, self._originals, self.sent_back = saved_args, saved_originals, saved_sent
+            self._args, self._originals = saved_args, saved_originals
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -272,13 +270,10 @@ class Agent:
         return {"ok": self.codec.encode(result), "changed": self._changed(),
                 "warnings": [[w.category.__name__, str(w.message)[:300]] for w in caught[:20]]}
 
-    def _changed(self, keys=None) -> list:
-        """[key, new value, members] of every argument the call changed (content or members) since
-        the judge last heard of it."""
+    def _changed(self) -> list:
+        """[key, new value, members] of every argument the call changed (content or members)."""
         changed = []
         for key, value in self._args.items():
-            if keys is not None and key not in keys:
-                continue
             outer, self._args = self._args, {}
             try:
                 now = self.codec.encode(value)
@@ -288,7 +283,6 @@ class Agent:
             same = _same_members(members, value)
             if now != sent or (same is not None and not _all_kept(same)):
                 changed.append([key, now, same])
-                self._originals[key] = (now, _members(value))
         return changed
 
     def op_getattr(self, message: dict) -> dict:

@@ -31,9 +31,6 @@ MUTABLE = (np.ndarray, list, dict, set)
 #: names): the test cell itself, numpy (a random generator), and the reference package (a correct
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
-#: The test's objects whose attributes the kernel may never set (their change could reach the
-#: test's own computations): only an instance's existing public attributes may be set.
-UNCHANGEABLE = (type, types.ModuleType, types.FunctionType, types.MethodType, types.BuiltinFunctionType)
 #: What the kernel may ask of the judge about the test's objects.
 KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
 
@@ -156,6 +153,7 @@ class Session:
         while True:
             reply = self._receive()
             if "op" in reply:
+                # the arguments as the student's code has changed them so far (x[i] += h, then f(x))
                 self._apply_changes(reply.get("changed", []))
                 self._send(self._serve(reply))
                 continue
@@ -195,28 +193,29 @@ class Session:
         target = self.codec.decode(message.get("f" if op == "call" else "obj"))
         if id(target) not in self._shared_ids:
             raise wire.WireError("a request about something the kernel was never given")
-        if op == "getattr":
+        if op in ("getattr", "setattr"):
             name = message.get("name")
             if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
                 raise AttributeError(name)
-            return getattr(target, name)
-        if op == "setattr":
-            return self._assign(target, message.get("name"), message.get("value"))
+            if op == "getattr":
+                return getattr(target, name)
+            return self._set_data(target, name, self._decode(message.get("value")))
         args = self._decode_list(message.get("args", []))
         kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
         if type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
             raise wire.WireError("malformed keyword arguments")
         return target(*args, **kwargs)
 
-    def _assign(self, target: Any, name: Any, value: Any) -> None:
-        """The student's code sets an attribute of one of the test's objects (``p.data -= step`` on a
-        correct ``Value`` swapped in): only a public attribute the instance already has, never one of
-        a class, module or function, whose change could reach the test's own computations."""
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise AttributeError(name)
-        if isinstance(target, UNCHANGEABLE) or name not in getattr(target, "__dict__", {}):
-            raise AttributeError(f"{type(target).__name__}.{name} cannot be set by the student's code")
-        setattr(target, name, self.codec.decode(value))
+    @staticmethod
+    def _set_data(target: Any, name: str, value: Any) -> None:
+        """Set a data attribute an instance of the test's already has (``p.data -= lr * p.grad`` on
+        a parameter the test passed in). Classes, functions and behaviour never change: what the
+        student's code sets is its answer, read back by the test like a returned value."""
+        own = getattr(target, "__dict__", None)
+        if isinstance(target, (type, types.FunctionType, types.MethodType)) or not isinstance(own, dict) \
+                or name not in own or callable(own[name]):
+            raise AttributeError(f"{name} cannot be set on the test's {type(target).__name__}")
+        setattr(target, name, value)
 
     def _decode(self, data: Any) -> Any:
         """Data from the kernel; anything malformed ends the conversation (never a test's except)."""
