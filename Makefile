@@ -21,7 +21,7 @@ help:
 	@echo "make return   push feedback and scores back to the students' repositories"
 	@echo "make feedback feedback HTML for everything graded (hidden tests not shown)"
 	@echo "make report   grades.csv, a Canvas CSV and the class report in reports/"
-	@echo "make bench    time make grade against plain sequential nbgrader autograde"
+	@echo "make bench    time make grade against plain sequential nbgrader autograde (SIZE=large: 500+ notebooks)"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
 	@echo "make student-kit [KIT=path]  the student kit (default build/student-kit): no answers in it"
@@ -38,7 +38,7 @@ release: venv
 	$(PY) -m classgrader release
 
 demo: venv
-	$(PY) -m classgrader demo
+	$(PY) -m classgrader demo $(if $(ALL_MISTAKES),--all-mistakes)
 
 grade: venv
 	$(PY) -m classgrader grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD) --artifact shards/$(subst /,-of-,$(SHARD))) $(if $(ACCEPT_FAILURES),--accept-failures)
@@ -73,4 +73,4 @@ clean:
 	rm -rf $(VENV) gradebook.db grades.csv
 
 bench: venv
-	$(PY) -m classgrader.bench $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m classgrader.bench $(if $(JOBS),--jobs $(JOBS)) $(if $(SIZE),--size $(SIZE))

@@ -49,7 +49,8 @@ c.Autograde.sanitize_preprocessors = [
     # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
     # handed in untouched (the hidden tests it restores are why the checksums differ)
     "classgrader.grade.preprocessors.RestoreHiddenTests",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    # nbgrader's CheckCellMetadata, validating each distinct cell once per grading process
+    "classgrader.grade.preprocessors.CheckCellMetadataOnce",
 ]
 c.Autograde.autograde_preprocessors = [
     "classgrader.grade.preprocessors.JudgedExecute",
@@ -62,7 +63,7 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "classgrader.grade.preprocessors.CheckCellMetadataOnce",
 ]
 
 # nbconvert's preprocessors are off until enabled (nbgrader's lists leave them off, so

@@ -327,14 +327,16 @@ def _print_results(results, seconds: float) -> int:
     return 0
 
 
-@command("demo", "the whole life cycle on a demo class, with a results table", JOBS)
+@command("demo", "the whole life cycle on a demo class, with a results table", JOBS,
+         arg("--all-mistakes", action="store_true",
+             help="hand in every catalogued mistake (default: a few per assignment, in different functions)"))
 def _demo(course: Course, args) -> int:
-    from classgrader.demo.demo import demo_roster_path, run
+    from classgrader.demo.demo import DEMO_MISTAKES, demo_roster_path, run
     from classgrader.report.report import write_report
 
     started = time.perf_counter()
     _sandbox_ready(course)
-    results = run(course, jobs=args.jobs)
+    results = run(course, jobs=args.jobs, mistakes=None if args.all_mistakes else DEMO_MISTAKES, spread=True)
     report = write_report(course, roster=demo_roster_path(course))
     print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
           f"report: {report}")

@@ -71,3 +71,14 @@ def test_demo_runs_twice_with_the_same_table_and_leaves_grades_and_feedback(demo
     assert sorted(canvas["students"]) == sorted(roster) and len(roster) == len({r["student_id"] for r in rows})
     perfect_row = canvas["students"][next(k for k, v in roster.items() if v == "perfect")]
     assert perfect_row["scores"] == {assignment.name: auto_max}
+
+
+def test_the_demo_class_varies_its_mistakes():
+    from types import SimpleNamespace
+
+    from classgrader.demo.builder import varied
+
+    catalogue = [SimpleNamespace(id=i, function=f) for i, f in enumerate("aabcbd")]
+    assert [m.id for m in varied(catalogue, 4)] == [0, 2, 3, 5], "one per function first"
+    assert [m.id for m in varied(catalogue, 6)] == [0, 2, 3, 5, 1, 4], "then the second of each"
+    assert varied(catalogue, 0) == []

@@ -364,6 +364,41 @@ def test_animate_descent_writes_a_multi_frame_gif(tmp_path):
     assert again.read_bytes() == data
 
 
+def test_animate_descent_frames_show_the_point_moving(tmp_path):
+    out = gradient_descent.animate_descent(bowl, PATH[:4], tmp_path / "run.gif", fps=4, dpi=40)
+    with Image.open(out) as im:
+        frames = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            frames.append(np.asarray(im.convert("RGB"), dtype=np.int16))
+    assert len(frames) == 4
+    for before, after in zip(frames, frames[1:]):
+        changed = np.argwhere(np.abs(after - before).sum(axis=2) > 0)
+        assert len(changed) > 0, "every frame moves the point"
+        assert len(changed) < 0.5 * before.shape[0] * before.shape[1], "the contours stay where they are"
+
+
+def test_animate_descent_writes_a_note_when_pictures_are_off(tmp_path, monkeypatch):
+    from mlviz._render import RENDER_VARIABLE
+
+    monkeypatch.setenv(RENDER_VARIABLE, "0")
+    out = gradient_descent.animate_descent(bowl, PATH, tmp_path / "run.gif")
+    with Image.open(out) as im:
+        assert im.format == "GIF" and im.n_frames == 1
+        assert im.size[0] > 5 * im.size[1], "one line of text"
+    with pytest.raises(ValueError, match="fps"):
+        gradient_descent.animate_descent(bowl, PATH, tmp_path / "bad.gif", fps=0)
+
+
+def test_slider_is_the_static_figure_when_pictures_are_off(monkeypatch):
+    from mlviz._render import RENDER_VARIABLE
+
+    monkeypatch.setenv(RENDER_VARIABLE, "0")
+    monkeypatch.setattr(gradient_descent, "_widgets_available", lambda: True)
+    result = gradient_descent.learning_rate_slider(bowl, bowl_grad, (8, 9), steps=5, rates=(0.1, 1.05))
+    assert isinstance(result, matplotlib.figure.Figure)
+
+
 @pytest.mark.parametrize(
     "out_name, fps, message",
     [("missing/run.gif", 5, "does not exist"), ("run.png", 5, r"\.gif"), ("run.gif", 0, "fps"),

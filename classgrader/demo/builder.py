@@ -89,15 +89,27 @@ BROKEN_HAND_INS = {
 }
 
 
+def varied(mistakes: list, count: int) -> list:
+    """``count`` mistakes of a catalogue, each in a different function where the catalogue allows:
+    the first mistake of every function in turn, then the second of each, and so on."""
+    by_function: dict[str, list] = {}
+    for mistake in mistakes:
+        by_function.setdefault(mistake.function, []).append(mistake)
+    rounds = max((len(group) for group in by_function.values()), default=0)
+    chosen = [group[k] for k in range(rounds) for group in by_function.values() if k < len(group)]
+    return chosen[:count]
+
+
 def build_class(course: Course, assignments: list[Assignment], *, with_source: bool = False,
                 with_broken: bool = True, mistakes_per_assignment: int | None = None,
-                catalogue_dir=None) -> list[Expectation]:
+                catalogue_dir=None, spread: bool = False) -> list[Expectation]:
     """Write the demo class into ``submitted/`` and say what each submission must get.
 
     Parameters
     ----------
     mistakes_per_assignment : int, optional
-        Hand in only the first N catalogued mistakes of each assignment (all by default).
+        Hand in only N catalogued mistakes of each assignment (all by default): the first N, or
+        with ``spread`` N in different functions (see :func:`varied`).
     """
     expectations = []
     for index, assignment in enumerate(assignments):
@@ -111,7 +123,10 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
         if with_source:
             hand_in(course, SOURCE, assignment, nbformat.read(course.source_notebook(assignment), as_version=4))
             expectations.append(Expectation(SOURCE, assignment.name, SOURCE))
-        mistakes = load_catalogue(assignment, catalogue_dir)[:mistakes_per_assignment]
+        mistakes = load_catalogue(assignment, catalogue_dir)
+        if mistakes_per_assignment is not None:
+            mistakes = (varied(mistakes, mistakes_per_assignment) if spread
+                        else mistakes[:mistakes_per_assignment])
         for mistake in mistakes:
             unknown = set(mistake.loses) - items
             if unknown:

@@ -20,6 +20,10 @@ from classgrader.release.release import release
 from classgrader.report.export import export_grades
 
 
+#: Catalogued mistakes per assignment in ``make demo``'s class (``--all-mistakes``: every one).
+DEMO_MISTAKES = 4
+
+
 def demo_roster_path(course: Course) -> Path:
     """Where the demo writes its class's roster."""
     return course.root / "reports" / "demo-students.csv"
@@ -27,15 +31,17 @@ def demo_roster_path(course: Course) -> Path:
 
 def run(course: Course, assignments: list[Assignment] | None = None, *, jobs: int | None = None,
         with_source: bool = False, with_broken: bool = True, feedback: bool = True,
-        export: bool = True, catalogue_dir: Path | None = None, mistakes: int | None = None) -> list[Result]:
+        export: bool = True, catalogue_dir: Path | None = None, mistakes: int | None = None,
+        spread: bool = False) -> list[Result]:
     """Release, build the class, grade it, write feedback, the roster and grades.csv; every result.
 
-    ``mistakes`` hands in only the first N catalogued mistakes of each assignment (all by default).
+    ``mistakes`` hands in only N catalogued mistakes of each assignment (all by default): the first
+    N, or N in different functions with ``spread`` (``make demo``'s representative class).
     """
     assignments = assignments or course.assignments()
     release(course, assignments)
     expectations = build_class(course, assignments, with_source=with_source, with_broken=with_broken,
-                               catalogue_dir=catalogue_dir, mistakes_per_assignment=mistakes)
+                               catalogue_dir=catalogue_dir, mistakes_per_assignment=mistakes, spread=spread)
     outcomes = grade(course, [(e.student, e.assignment) for e in expectations], jobs)
     if feedback:
         failed = {(o.student, o.assignment): o for o in generate_feedback(course, outcomes, jobs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import re
 import shutil
 import signal
@@ -27,11 +28,13 @@ import uuid
 from pathlib import Path
 
 import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
-from classgrader.grade import sandbox, zygote
+from classgrader.grade import figures, sandbox, zygote
 
 #: Prefix of every kernel's private folder in the system's temporary folder.
 PREFIX = "classgrader-sandbox-"
@@ -97,10 +100,69 @@ def _take_back(folder: str, owner: tuple[int, int]) -> None:
 
 #: Largest message the grader accepts from a kernel, in bytes.
 MAX_KERNEL_MESSAGE = 32 * 2**20
+#: How often (ms) a client socket retries to reach a kernel that has not bound its sockets yet.
+#: ZeroMQ's default (100 ms) was most of a warm kernel's start: the client connects a few ms
+#: after the fork, the kernel binds some 50-100 ms later.
+RECONNECT_MS = 5
+#: How often (s) the grader looks whether a kernel it stopped has exited (jupyter_client: 0.1 s,
+#: which was most of a warm kernel's shutdown).
+EXIT_POLL = 0.005
+
+
+class PromptClient(AsyncKernelClient):
+    """A kernel client that knows a kernel is ready as soon as it is.
+
+    jupyter_client's ``wait_for_ready`` waits, after the kernel answered, until IOPub has been
+    silent for 0.2 s: most of a warm kernel's start. Here the kernel is ready once it has answered
+    a ``kernel_info`` request on the shell channel and IOPub has carried the ``idle`` status of
+    that request, the last message the request causes: IOPub is connected and nothing published
+    before it is left unread. When that status does not come within :attr:`RETRY` seconds of the
+    reply (IOPub subscribed after it went out), the request is made again; every reply is read,
+    so none is left for the caller.
+    """
+
+    RETRY = 0.25
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            await self._reply(request, deadline, timeout)
+            if await self._idle(request, min(time.monotonic() + self.RETRY, deadline)):
+                return
+
+    async def _reply(self, request: str, deadline: float, timeout: float | None) -> None:
+        """Read shell replies until the one to ``request``; raise if the kernel dies or time runs out."""
+        while True:
+            try:
+                reply = await self.shell_channel.get_msg(timeout=max(min(1.0, deadline - time.monotonic()), 0))
+            except queue.Empty:
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds") from None
+                continue
+            if reply["msg_type"] == "kernel_info_reply" and reply["parent_header"].get("msg_id") == request:
+                self._handle_kernel_info_reply(reply)
+                return
+
+    async def _idle(self, request: str, until: float) -> bool:
+        """True once IOPub carried the idle status of ``request`` before ``until``."""
+        try:
+            while True:
+                status = await self.iopub_channel.get_msg(timeout=max(until - time.monotonic(), 0))
+                if status["msg_type"] == "status" and status["content"].get("execution_state") == "idle" \
+                        and status["parent_header"].get("msg_id") == request:
+                    return True
+        except queue.Empty:
+            return False
 
 
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel listens on Unix sockets in its own private folder."""
+
+    client_class = DottedObjectName("classgrader.grade.kernels.PromptClient")
+    client_factory = Type(PromptClient, klass=AsyncKernelClient)
 
     #: The (uid, gid) the kernel runs as, when it is not this process's: its folders are lent to it.
     kernel_user: tuple[int, int] | None = None
@@ -118,10 +180,25 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel"))
         kwargs.setdefault("connection_file", os.path.join(self.socket_dir, "connection.json"))
         super().__init__(**kwargs)
+        self._set_socket_options(self.context)
+
+    @staticmethod
+    def _set_socket_options(context: zmq.Context) -> None:
         # The kernel is the student's: a single message larger than this is dropped by ZeroMQ
         # (the kernel's socket is disconnected and reconnects), so no output of the student's code
-        # can fill the grader's memory. Applies to the sockets of this manager's clients.
-        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_KERNEL_MESSAGE)
+        # can fill the grader's memory.
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_KERNEL_MESSAGE)
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+
+    def client(self, **kwargs):
+        """A client whose sockets have the same options as the manager's (a client has a ZeroMQ
+        context of its own, with ZeroMQ's defaults, and its sockets are made when it starts)."""
+        client = super().client(**kwargs)
+        self._set_socket_options(client.context)
+        return client
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, EXIT_POLL))
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         try:
@@ -207,6 +284,11 @@ class ForkProvisioner(LocalProvisioner):
         if self.process:
             self.process.kill()
 
+    async def wait(self) -> int | None:
+        while self.process and await self.poll() is None:
+            await asyncio.sleep(EXIT_POLL)
+        return await super().wait()
+
     async def cleanup(self, restart: bool = False) -> None:
         if self.process:
             self.process.kill()
@@ -248,10 +330,10 @@ class ForkedKernelManager(IPCKernelManager):
 
 
 def kernel_arguments() -> list[str]:
-    """IPKernelApp options of every grading kernel: no current folder on sys.path, and no parent
-    poller (the kernel dies with its supervisor anyway) and so no console banner. (nbclient adds
-    ``--HistoryManager.hist_file=:memory:``.)"""
-    return ["--IPKernelApp.ignore_cwd=True", "--IPKernelApp.parent_handle=1"]
+    """IPKernelApp options of every grading kernel: no current folder on sys.path, no parent
+    poller (the kernel dies with its supervisor anyway) and so no console banner, and no picture
+    drawn (:mod:`classgrader.grade.figures`). (nbclient adds ``--HistoryManager.hist_file=:memory:``.)"""
+    return ["--IPKernelApp.ignore_cwd=True", "--IPKernelApp.parent_handle=1", *figures.kernel_arguments()]
 
 
 def kernel_manager_class(sandboxed: bool, settings: sandbox.Sandbox, log) -> type[IPCKernelManager]:

@@ -18,6 +18,9 @@ They are ordinary nbgrader/nbconvert preprocessors, so everything here holds for
 * :class:`RestoreHiddenTests` (sanitize step, replaces nbgrader's ``OverwriteCells``): restores
   locked cells and hidden tests as nbgrader does, but warns only about locked cells a student
   really changed, not about every test cell whose hidden tests are put back.
+* :class:`CheckCellMetadataOnce` (replaces nbgrader's ``CheckCellMetadata``): the same validation,
+  but a cell whose type and nbgrader metadata this process has already found valid is not
+  validated again (jsonschema re-checks the schema itself on every cell: most of the check's cost).
 """
 from __future__ import annotations
 
@@ -25,12 +28,15 @@ import copy
 import functools
 import json
 import time
+import traceback
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, Execute, NbGraderPreprocessor,
+                                    OverwriteCells)
 from traitlets import Bool, Integer
 
 from classgrader.grade.handin import remove_from, shipped, unreleased
@@ -166,7 +172,18 @@ class JudgedExecute(Execute):
         remaining = max(1, int(self._deadline - time.monotonic()))
         return min(self.timeout or remaining, remaining)
 
+    #: Seconds this process has spent running cells: the student's in the kernel and the tests in
+    #: the judge (the grader's per-notebook overhead is the rest; see classgrader.bench).
+    seconds_in_cells = 0.0
+
     def preprocess_cell(self, cell, resources, index):
+        started = time.perf_counter()
+        try:
+            return self._run_cell(cell, resources, index)
+        finally:
+            JudgedExecute.seconds_in_cells += time.perf_counter() - started
+
+    def _run_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._stopped:
@@ -308,3 +325,31 @@ class RestoreHiddenTests(OverwriteCells):
             self.log.debug("Cell %s was handed in as released; its hidden tests are restored", name)
             return
         super().report_change(name, attr, old, new)
+
+
+class _RememberingValidator(MetadataValidator):
+    """nbgrader's metadata validator, skipping cells it has already found valid in this process."""
+
+    valid: set[str] = set()
+
+    def validate_cell(self, cell) -> None:
+        if "nbgrader" not in cell.metadata:
+            return
+        key = json.dumps([cell.get("cell_type"), cell.metadata.get("nbgrader")], sort_keys=True, default=str)
+        if key in self.valid:
+            return
+        super().validate_cell(cell)
+        self.valid.add(key)
+
+
+class CheckCellMetadataOnce(CheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata`` (grade ids unique, metadata valid), each distinct cell
+    validated once per process: every submission of an assignment carries the same metadata."""
+
+    def preprocess(self, nb, resources):
+        try:
+            _RememberingValidator().validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            raise ValidationError("Notebook failed to validate; the nbgrader metadata may be corrupted.") from None
+        return nb, resources

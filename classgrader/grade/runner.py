@@ -41,6 +41,8 @@ class Outcome:
     status: Status
     reason: str = ""
     seconds: float = 0.0
+    #: Of ``seconds``, the time spent running its cells (the rest is the grader's overhead).
+    cell_seconds: float = 0.0
     flags: list[str] = field(default_factory=list)
     #: What was handed in besides the assignment's own files: not given to the kernel.
     ignored: list[str] = field(default_factory=list)
@@ -75,8 +77,10 @@ def _summarise_error(result: dict) -> str:
 
 
 def _run_task(task: tuple[str, str, str]) -> Outcome:
+    from classgrader.grade.preprocessors import JudgedExecute
+
     operation, assignment, student = task
-    started = time.perf_counter()
+    started, in_cells = time.perf_counter(), JudgedExecute.seconds_in_cells
     try:
         if operation == "autograde":
             result = _API.autograde(assignment, student, force=True, create=True)
@@ -84,10 +88,10 @@ def _run_task(task: tuple[str, str, str]) -> Outcome:
             result = _API.generate_feedback(assignment, student, force=True)
     except BaseException as err:  # noqa: BLE001 - one submission must never stop the class
         result = {"success": False, "error": f"{type(err).__name__}: {err}"}
-    seconds = time.perf_counter() - started
+    seconds, cells = time.perf_counter() - started, JudgedExecute.seconds_in_cells - in_cells
     if result.get("success"):
-        return Outcome(student, assignment, Status.GRADED, "", seconds)
-    return Outcome(student, assignment, Status.FAILED, _summarise_error(result), seconds)
+        return Outcome(student, assignment, Status.GRADED, "", seconds, cells)
+    return Outcome(student, assignment, Status.FAILED, _summarise_error(result), seconds, cells)
 
 
 def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, label: str) -> list[Outcome]:

@@ -37,7 +37,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from classgrader.grade import sandbox
+from classgrader.grade import figures, sandbox
 
 #: What the zygote imports before the first fork (optional ones are skipped when missing): the
 #: kernel's own start-up imports (measured: what IPKernelApp.initialize imports after these) and
@@ -118,7 +118,7 @@ def confine(launch: Launch, report: dict[str, str], plan: dict) -> str:
 def _kernel_environment(home: str, private_tmp: bool) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LANGUAGE", "TZ")
             or k.startswith(("LC_", "OPENBLAS_"))}
-    return {**keep, **SINGLE_THREAD, "HOME": home, "TMPDIR": "/tmp" if private_tmp else home,
+    return {**keep, **SINGLE_THREAD, **figures.environment(), "HOME": home, "TMPDIR": "/tmp" if private_tmp else home,
             "IPYTHONDIR": os.path.join(home, ".ipython"), "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
             "XDG_CACHE_HOME": os.path.join(home, ".cache"), "MPLBACKEND": INLINE_BACKEND}
 

@@ -14,10 +14,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+if TYPE_CHECKING:  # importing nbgrader takes a second or two: only where a CourseDirectory is made
+    from nbgrader.coursedir import CourseDirectory
 
 CONFIG_FILE = "nbgrader_config.py"
 #: The file in which nbgrader keeps a submission's time (written by submit and collect, read by
@@ -75,6 +78,8 @@ class Course:
 
     def coursedir(self) -> CourseDirectory:
         """nbgrader's CourseDirectory for this course."""
+        from nbgrader.coursedir import CourseDirectory
+
         return CourseDirectory(config=self.config, root=str(self.root))
 
     @property

@@ -126,6 +126,9 @@ class Agent:
         for key, arg in self._args.items():
             if value is arg:
                 return {"$alias": key}
+        member = self._member_of_argument(value)
+        if member is not None:
+            return member
         if type(value) is np.ndarray and self._args:
             return self._view_of_argument(value)
         return None
@@ -137,6 +140,19 @@ class Agent:
         self.refs[ident] = value
         name = value.__name__ if isinstance(value, type) else type(value).__name__
         return {"$ref": [ident, name, callable(value), isinstance(value, type)]}
+
+    def _member_of_argument(self, value: Any) -> dict | None:
+        """An array, list, dict or set that is an entry of a list argument (as the judge last knew
+        that list): ``{"$member": [key, index]}``."""
+        if type(value) not in (np.ndarray, list, dict, set):
+            return None
+        for key in self._args:
+            members = self._originals.get(key, (None, None))[1]
+            if type(members) is list:
+                for index, item in enumerate(members):
+                    if item is value:
+                        return {"$member": [key, index]}
+        return None
 
     def _view_of_argument(self, value: np.ndarray) -> dict | None:
         for key, arg in self._args.items():

@@ -264,6 +264,12 @@ class Session:
             return self._call_args[payload]
         if tag == "$view":
             return self._view(payload)
+        if tag == "$member":
+            key, index = wire.pair(payload)
+            outer = self._call_args.get(key) if type(key) is int else None
+            if type(outer) is not list or type(index) is not int or not 0 <= index < len(outer):
+                raise wire.WireError("unknown entry of an argument")
+            return outer[index]
         raise wire.WireError(f"unexpected tag {tag!r} from the kernel")
 
     def _view(self, payload: Any) -> np.ndarray:

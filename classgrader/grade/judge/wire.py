@@ -12,7 +12,8 @@ is one of
 * a reference that only its side can resolve: ``{"$ref": ...}`` an object that stays in the kernel,
   ``{"$cb": ...}`` a callable that stays in the judge, ``{"$lib": "numpy.sin"}`` a library function
   that both sides have, ``{"$arg": k}`` / ``{"$view": [...]}`` a call's own argument (or a view of
-  it) coming back, ``{"$alias": k}`` an argument passed twice.
+  it) coming back, ``{"$alias": k}`` an argument passed twice, ``{"$member": [k, i]}`` entry i of
+  a list argument coming back.
 
 Exact types only: a subclass of ``float``, ``list`` or ``numpy.ndarray`` is not plain data; the
 kernel sends it as a reference, so an object that pretends to be a number stays a stranger.

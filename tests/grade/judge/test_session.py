@@ -107,6 +107,23 @@ def draws(rng, n):
 def peek(obj):
     return obj._secret
 
+def bump_and_ask(f, x, items):
+    x[0] += 1.0
+    items.append(7)
+    seen = f(x, items)
+    x[0] -= 1.0
+    return seen
+
+def as_float_arrays(grads):
+    return [np.asarray(g, dtype=np.float64) for g in grads]
+
+def nudge(obj, step):
+    obj.value -= step
+    return obj.value
+
+def set_attribute(obj, name, value):
+    setattr(obj, name, value)
+
 def ask_judge_to_compute(obj):
     return pow(10, 10)
 '''
@@ -412,6 +429,32 @@ def test_the_student_code_cannot_reach_inside_the_tests_objects(pair):
         student(session, "peek")(Pair(1.0))
     with pytest.raises(TypeError):
         student(session, "apply")(lambda f: f, sys_module_stand_in())
+
+
+def test_a_callback_sees_the_arguments_as_the_students_code_left_them(pair):
+    session, _ = pair
+    x, items = np.array([5.0, 0.0]), [1]
+    seen = student(session, "bump_and_ask")(lambda v, i: [v is x, float(v[0]), i is items, list(i)], x, items)
+    assert seen == [True, 6.0, True, [1, 7]], "the test's function saw the arguments as they were sent"
+    assert x.tolist() == [5.0, 0.0] and items == [1, 7]
+
+
+def test_entries_of_a_list_argument_come_back_as_themselves(pair):
+    session, _ = pair
+    grads = [np.ones(3), np.arange(4), np.zeros((2, 2))]
+    out = student(session, "as_float_arrays")(grads)
+    assert [o is g for o, g in zip(out, grads)] == [True, False, True]
+    np.testing.assert_array_equal(out[1], [0.0, 1.0, 2.0, 3.0])
+
+
+def test_the_student_code_sets_only_existing_public_attributes_of_the_tests_instances(pair):
+    session, _ = pair
+    p = Pair(1.0, 2.0)
+    assert student(session, "nudge")(p, 0.25) == 0.75 and p.value == 0.75
+    for obj, name in [(p, "extra"), (p, "_secret"), (Pair, "value"), (Pair, "__add__"), (p.__add__, "x")]:
+        with pytest.raises(AttributeError):
+            student(session, "set_attribute")(obj, name, 0.0)
+    assert p._secret == "expected 12.01" and "value" not in vars(Pair) and "extra" not in vars(p)
 
 
 def sys_module_stand_in():
