@@ -42,6 +42,8 @@ c.Execute.interrupt_on_timeout = True
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
     "nbgrader.preprocessors.ClearOutput",
+    # the notebook and the gradebook say "interrupted" until MarkGraded runs (classgrader/grade/completion.py)
+    "classgrader.grade.completion.MarkUngraded",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
@@ -57,8 +59,14 @@ c.Autograde.autograde_preprocessors = [
     "classgrader.grade.preprocessors.CapOutputBytes",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "classgrader.grade.completion.MarkGraded",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# `nbgrader export` writes grades.csv as nbgrader does, except that a submission whose grading did
+# not finish (a test cell without a score) gets an empty score, not a 0 that looks final, and a
+# warning that names it.
+c.ExportApp.plugin_class = "classgrader.report.export.GradesCsv"
 
 # Late work. Each assignment's due date lives in the gradebook (formgrader: Manage Assignments,
 # or `nbgrader db assignment add 01-derivatives --duedate="2025-03-14 17:00 Europe/Berlin"`);

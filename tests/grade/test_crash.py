@@ -1,0 +1,246 @@
+"""Crash-safe grading: a SIGKILL at any moment, then a resume, gives exactly the uninterrupted scores.
+
+One small class (one assignment: perfect, blank and three catalogued mistakes) is graded
+uninterrupted once (``grade --jobs 2``, then ``feedback``): the baseline. Then, each time in a fresh
+copy of the same course, a run is killed with SIGKILL to its whole process group at a named
+phase (tests/grade/crash_support.py stops a grading process dead there: during sanitising,
+between two executed cells, between two gradebook commits, with the graded folder staged but not
+in place, while writing feedback, with the feedback staged), ``classgrader check`` must name the
+interrupted submission, and the resumed run must give every item of every submission exactly
+the baseline's score, status and failure message, with every feedback page whole, no completion
+record that does not match, and nothing left in the grader's stage. A shard is killed twice
+(the second time while resuming), resumed and merged with the other shard, and the merge must
+equal the baseline too.
+
+Which arrival at a phase is killed, and how long the other worker runs on before the kill, come
+from a seed that is printed (``CLASSGRADER_CRASH_SEED=<seed>`` replays a run).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import crash_support
+from classgrader.demo.builder import BLANK, PERFECT, hand_in
+from classgrader.grade import completion, staging
+from classgrader.model.catalogue import load_catalogue
+from classgrader.model.course import Course, temporary_course, tool_environment
+from classgrader.model.notebooks import error_messages, fill_from_solutions
+from classgrader.model.status import STATUS_FILE
+from classgrader.release.release import release
+from conftest import ASSIGNMENTS, COURSE
+
+pytestmark = pytest.mark.xdist_group("crash")
+
+ASSIGNMENT = ASSIGNMENTS[0]
+MISTAKES = 3
+JOBS = "2"
+SEED = int(os.environ.get("CLASSGRADER_CRASH_SEED") or random.SystemRandom().randrange(10**6))
+#: The highest arrival at each phase that may be chosen, when at least three submissions are
+#: left to grade, and when maybe only one is (the notebook has 24 code cells and 10 grades).
+LAST_ARRIVAL = {"sanitise": 3, "execute": 40, "gradebook": 20, "staged": 3, "feedback": 3, "feedback-staged": 3}
+LAST_ARRIVAL_OF_ONE = {"sanitise": 1, "execute": 24, "gradebook": 10, "staged": 1}
+GRADING_PHASES = ("sanitise", "execute", "gradebook", "staged")
+
+
+def _env(plan: str | None = None) -> dict[str, str]:
+    env = tool_environment()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(crash_support.__file__).parent),
+                                                      env.get("PYTHONPATH")]))
+    env.pop(crash_support.PLAN, None)
+    if plan:
+        env[crash_support.PLAN] = plan
+    return env
+
+
+def _classgrader(course: Course, *args: str, plan: str | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "classgrader", "--course", str(course.root), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env=_env(plan))
+
+
+def _run(course: Course, *args: str) -> subprocess.CompletedProcess:
+    process = _classgrader(course, *args)
+    out, err = process.communicate(timeout=900)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def _kill_at(course: Course, args: list[str], phase: str, rng: random.Random, folder: Path,
+             last: dict[str, int] = LAST_ARRIVAL) -> dict:
+    """Start ``classgrader <args>``, SIGKILL its process group once it stops at ``phase``; what
+    stopped there, with the events before."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrival = rng.randint(1, last[phase])
+    linger = rng.uniform(0.0, 0.4)
+    print(f"[seed {SEED}] {' '.join(args)}: kill at arrival {arrival} at {phase!r}, "
+          f"{linger:.2f} s after it stops")
+    process = _classgrader(course, *args, plan=f"{folder}|{phase}|{arrival}")
+    paused = folder / "paused.json"
+    deadline = time.monotonic() + 600
+    while not paused.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not paused.exists():
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"[seed {SEED}] the run never reached arrival {arrival} at {phase!r} "
+                    f"(exit {process.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
+    time.sleep(linger)  # the other worker goes on meanwhile, to a moment of its own
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+    _end_orphans(course)
+    stopped = json.loads(paused.read_text())
+    stopped["events"] = (folder / "events.log").read_text().splitlines()
+    print(f"[seed {SEED}] killed {stopped['who']} at {phase!r} ({len(stopped['events'])} events before)")
+    return stopped
+
+
+def _end_orphans(course: Course) -> None:
+    """Kernels are started in their own session, so they outlive a kill of the grader's process
+    group; end the ones that ran in this course (found by their working folder)."""
+    root = str(course.root)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd").startswith(root):
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                continue
+
+
+def _state(course: Course) -> dict:
+    """Everything grading decides, per submission: every item's scores, the late penalty, the
+    status and every failure message."""
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(course.db_url) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    key = (submission.student.id, assignment.name, notebook.name)
+                    found[key] = {"penalty": notebook.late_submission_penalty,
+                                  "grades": {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
+                                             for g in notebook.grades}}
+    statuses = {(r["student"], r["assignment"]): r["status"]
+                for r in json.loads((course.root / STATUS_FILE).read_text())}
+    for (student, assignment, name), entry in found.items():
+        graded = course.folder("autograded") / student / assignment / f"{name}.ipynb"
+        entry["messages"] = error_messages(nbformat.read(graded, as_version=4)) if graded.exists() else None
+        entry["status"] = statuses.get((student, assignment))
+    return found
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A scratch course with the pausing steps in its config, released, with the class handed in."""
+    root = temporary_course(COURSE, [ASSIGNMENT])
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(crash_support.CONFIG)
+    course = Course(root)
+    lists = (course.config.Autograde.sanitize_preprocessors + course.config.Autograde.autograde_preprocessors
+             + course.config.GenerateFeedback.preprocessors)
+    for step in ("PauseSanitising", "PausingJudgedExecute", "PausingSaveAutoGrades", "PauseFeedback"):
+        assert f"crash_support.{step}" in lists, f"the course's config no longer has the step {step} replaces"
+    assignment = course.assignment(ASSIGNMENT)
+    release(course, [assignment])
+    released = nbformat.read(course.release_notebook(assignment), as_version=4)
+    perfect = fill_from_solutions(released, assignment.solutions_module)
+    hand_in(course, PERFECT, assignment, perfect)
+    hand_in(course, BLANK, assignment, released)
+    for mistake in load_catalogue(assignment)[:MISTAKES]:
+        hand_in(course, mistake.student, assignment, mistake.apply(perfect))
+    print(f"[seed {SEED}] kill moments come from CLASSGRADER_CRASH_SEED={SEED}")
+    yield course
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _copy(template: Course, folder: Path) -> Course:
+    shutil.copytree(template.root, folder)
+    return Course(folder)
+
+
+@pytest.fixture(scope="module")
+def baseline(template, tmp_path_factory):
+    course = _copy(template, tmp_path_factory.mktemp("baseline") / "course")
+    for args in (["grade", "--jobs", JOBS], ["feedback", "--jobs", JOBS]):
+        done = _run(course, *args)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    state = _state(course)
+    assert len(state) == 2 + MISTAKES and all(e["messages"] is not None for e in state.values())
+    return state
+
+
+def _assert_whole_and_equal(course: Course, baseline: dict) -> None:
+    state = _state(course)
+    assert set(state) == set(baseline), f"[seed {SEED}] lost or extra submissions"
+    differ = {key: (state[key], baseline[key]) for key in baseline if state[key] != baseline[key]}
+    assert not differ, f"[seed {SEED}] differs from the uninterrupted run: {differ}"
+    for student, assignment, name in baseline:
+        page = course.folder("feedback") / student / assignment / f"{name}.html"
+        assert page.is_file() and page.read_text().rstrip().endswith("</html>"), f"{page} missing or cut"
+        assert not completion.problems(course, student, assignment), (student, completion.problems(course, student, assignment))
+    check = _run(course, "check")
+    assert check.returncode == 0 and "every grading finished" in check.stdout, check.stdout
+    assert staging.leftovers(course.root) == [], f"left in the stage: {staging.leftovers(course.root)}"
+    assert staging.leftover_temporaries(course.root) == []
+
+
+@pytest.mark.parametrize(("grading", "feedback"), [("sanitise", "feedback"), ("execute", "feedback-staged"),
+                                                   ("gradebook", "feedback"), ("staged", "feedback-staged")])
+def test_a_kill_at_any_phase_then_a_resume_gives_the_uninterrupted_scores(grading, feedback, template, baseline,
+                                                                           tmp_path):
+    rng = random.Random(f"{SEED}/{grading}/{feedback}")
+    course = _copy(template, tmp_path / "course")
+
+    stopped = _kill_at(course, ["grade", "--jobs", JOBS], grading, rng, tmp_path / "grading")
+    check = _run(course, "check")
+    student = stopped["who"].split("/")[0]
+    assert check.returncode == 1 and student in check.stdout, \
+        f"[seed {SEED}] check did not name {student}, killed at {grading!r}:\n{check.stdout}"
+    done = _run(course, "grade", "--jobs", JOBS)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    stopped = _kill_at(course, ["feedback", "--jobs", JOBS], feedback, rng, tmp_path / "feedback")
+    student, assignment = stopped["who"].split("/")
+    name = course.assignment(assignment).notebook
+    assert not (course.folder("feedback") / student / assignment / f"{name}.html").exists(), \
+        "a feedback page appeared before it was finished"
+    done = _run(course, "feedback", "--jobs", JOBS)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    _assert_whole_and_equal(course, baseline)
+
+
+def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(template, baseline, tmp_path):
+    rng = random.Random(f"{SEED}/shard")
+    first, second = rng.sample(GRADING_PHASES, 2)
+    one, two = _copy(template, tmp_path / "one"), _copy(template, tmp_path / "two")
+    merged = _copy(template, tmp_path / "merged")
+    artifacts = tmp_path / "artifacts"
+    done = _run(two, "grade", "--jobs", JOBS, "--shard", "2/2", "--artifact", str(artifacts / "2"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    shard_one = ["grade", "--jobs", JOBS, "--shard", "1/2", "--artifact", str(artifacts / "1")]
+    _kill_at(one, shard_one, first, rng, tmp_path / "plan-1")
+    refused = _run(merged, "merge", str(artifacts / "1"), str(artifacts / "2"), "--shards", "2")
+    assert refused.returncode == 2 and "failed" in refused.stderr, refused.stderr
+    _kill_at(one, shard_one, second, rng, tmp_path / "plan-2", LAST_ARRIVAL_OF_ONE)   # killed while resuming
+    done = _run(one, *shard_one)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    done = _run(merged, "merge", str(artifacts / "1"), str(artifacts / "2"), "--shards", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for args in (["feedback", "--jobs", JOBS],):
+        done = _run(merged, *args)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # the merged course's status file holds both shards' outcomes
+    _assert_whole_and_equal(merged, baseline)
