@@ -1,16 +1,17 @@
 """Crash-safe grading: a SIGKILL at any moment, then a resume, gives exactly the uninterrupted scores.
 
-One small class (one assignment: perfect, blank and three catalogued mistakes) is graded
+One small class (one assignment: perfect, blank and two catalogued mistakes) is graded
 uninterrupted once (``grade --jobs 2``, then ``feedback``): the baseline. Then, each time in a fresh
-copy of the same course, a run is killed with SIGKILL to its whole process group at a named
-phase (tests/grade/crash_support.py stops a grading process dead there: during sanitising,
-between two executed cells, between two gradebook commits, with the graded folder staged but not
-in place, while writing feedback, with the feedback staged), ``classgrader check`` must name the
-interrupted submission, and the resumed run must give every item of every submission exactly
-the baseline's score, status and failure message, with every feedback page whole, no completion
-record that does not match, and nothing left in the grader's stage. A shard is killed twice
-(the second time while resuming), resumed and merged with the other shard, and the merge must
-equal the baseline too.
+copy of the same course, a run is killed with SIGKILL to its whole process group at a named phase
+(tests/grade/crash_support.py stops a grading process dead there): during sanitising, between two
+executed cells, between two gradebook commits, or with the graded folder staged but not in place;
+``classgrader check`` must name the interrupted submission; the resumed run is followed by a
+feedback run killed while writing a page or with the page staged, and resumed too. In the end
+every item of every submission must have exactly the baseline's scores, status and failure
+message, every feedback page must be whole, every completion record must match, and the grader's
+stage must be empty. A shard is killed twice (the second time while resuming), resumed and merged
+with the other shard, and the merge must equal the baseline too. Plain ``nbgrader autograde``,
+killed between two cells, must leave no score that looks final.
 
 Which arrival at a phase is killed, and how long the other worker runs on before the kill, come
 from a seed that is printed (``CLASSGRADER_CRASH_SEED=<seed>`` replays a run).
@@ -32,10 +33,11 @@ import pytest
 
 import crash_support
 from classgrader.demo.builder import BLANK, PERFECT, hand_in
+from classgrader.demo.expectations import auto_scores
 from classgrader.grade import completion, staging
 from classgrader.model.catalogue import load_catalogue
 from classgrader.model.course import Course, temporary_course, tool_environment
-from classgrader.model.notebooks import error_messages, fill_from_solutions
+from classgrader.model.notebooks import autograded_items, error_messages, fill_from_solutions
 from classgrader.model.status import STATUS_FILE
 from classgrader.release.release import release
 from conftest import ASSIGNMENTS, COURSE
@@ -43,12 +45,14 @@ from conftest import ASSIGNMENTS, COURSE
 pytestmark = pytest.mark.xdist_group("crash")
 
 ASSIGNMENT = ASSIGNMENTS[0]
-MISTAKES = 3
+MISTAKES = 2
 JOBS = "2"
 SEED = int(os.environ.get("CLASSGRADER_CRASH_SEED") or random.SystemRandom().randrange(10**6))
-#: The highest arrival at each phase that may be chosen, when at least three submissions are
-#: left to grade, and when maybe only one is (the notebook has 24 code cells and 10 grades).
+#: The highest arrival at each phase that may be chosen, so that the run is still going when it
+#: comes: with the whole class to grade, with a shard of two, and with maybe one left (the
+#: notebook has 24 code cells and 10 grades).
 LAST_ARRIVAL = {"sanitise": 3, "execute": 40, "gradebook": 20, "staged": 3, "feedback": 3, "feedback-staged": 3}
+LAST_ARRIVAL_OF_TWO = {"sanitise": 2, "execute": 40, "gradebook": 20, "staged": 2}
 LAST_ARRIVAL_OF_ONE = {"sanitise": 1, "execute": 24, "gradebook": 10, "staged": 1}
 GRADING_PHASES = ("sanitise", "execute", "gradebook", "staged")
 
@@ -203,6 +207,7 @@ def test_a_kill_at_any_phase_then_a_resume_gives_the_uninterrupted_scores(gradin
     course = _copy(template, tmp_path / "course")
 
     stopped = _kill_at(course, ["grade", "--jobs", JOBS], grading, rng, tmp_path / "grading")
+    assert staging.leftovers(course.root), "the killed workers' stages are gone before the next run"
     check = _run(course, "check")
     student = stopped["who"].split("/")[0]
     assert check.returncode == 1 and student in check.stdout, \
@@ -230,7 +235,7 @@ def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(tem
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     shard_one = ["grade", "--jobs", JOBS, "--shard", "1/2", "--artifact", str(artifacts / "1")]
-    _kill_at(one, shard_one, first, rng, tmp_path / "plan-1")
+    _kill_at(one, shard_one, first, rng, tmp_path / "plan-1", LAST_ARRIVAL_OF_TWO)
     refused = _run(merged, "merge", str(artifacts / "1"), str(artifacts / "2"), "--shards", "2")
     assert refused.returncode == 2 and "failed" in refused.stderr, refused.stderr
     _kill_at(one, shard_one, second, rng, tmp_path / "plan-2", LAST_ARRIVAL_OF_ONE)   # killed while resuming
@@ -244,3 +249,76 @@ def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(tem
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the merged course's status file holds both shards' outcomes
     _assert_whole_and_equal(merged, baseline)
+
+
+def _nbgrader(course: Course, *args: str, plan: str | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, env=_env(plan))
+
+
+def _auto_scores(course: Course, student: str) -> dict:
+    """The autograder's score of every test cell of one submission."""
+    items = autograded_items(nbformat.read(course.source_notebook(course.assignment(ASSIGNMENT)), as_version=4))
+    scores = auto_scores(course, ASSIGNMENT, student)
+    return {item: scores[item] for item in items}
+
+
+def test_plain_nbgrader_interrupted_keeps_no_zero_that_looks_final(template, tmp_path):
+    """Plain ``nbgrader autograde --force`` of a new hand-in, killed between two cells: the
+    notebook and the gradebook say the grading did not finish, ``nbgrader export`` and the report
+    give it no score (neither the old full marks nor a 0), ``classgrader check`` names it, and the
+    next plain run grades it."""
+    import csv
+
+    course = _copy(template, tmp_path / "course")
+    assignment = course.assignment(ASSIGNMENT)
+    first = _nbgrader(course, "autograde", ASSIGNMENT)
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0, out[-2000:] + err[-2000:]
+    blank = _auto_scores(course, BLANK)
+    assert set(_auto_scores(course, PERFECT).values()) - {0.0}, "the perfect hand-in scored nothing"
+
+    # The perfect student hands in the blank notebook instead; regraded, and killed mid-way.
+    hand_in(course, PERFECT, assignment, nbformat.read(course.release_notebook(assignment), as_version=4))
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    regrade = _nbgrader(course, "autograde", ASSIGNMENT, "--student", PERFECT, "--force",
+                        plan=f"{plan}|execute|{random.Random(f'{SEED}/plain').randint(1, 20)}")
+    deadline = time.monotonic() + 600
+    while not (plan / "paused.json").exists() and regrade.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(regrade.pid, signal.SIGKILL)
+    regrade.communicate()
+    _end_orphans(course)
+    assert (plan / "paused.json").exists(), "the regrade never reached a code cell"
+
+    graded = course.folder("autograded") / PERFECT / ASSIGNMENT / f"{assignment.notebook}.ipynb"
+    assert any("interrupted" in p for p in completion.notebook_problems(graded)), "the notebook does not say so"
+    assert set(_auto_scores(course, PERFECT).values()) == {None}, "the gradebook keeps scores that look final"
+
+    export = _nbgrader(course, "export")
+    out, err = export.communicate(timeout=300)
+    assert export.returncode == 0, out[-2000:] + err[-2000:]
+    assert f"{PERFECT}/{ASSIGNMENT}" in err and "did not finish" in err
+    with open(course.root / "grades.csv", newline="") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    assert rows[PERFECT]["score"] == "" and rows[PERFECT]["raw_score"] == "", rows[PERFECT]
+    assert float(rows[BLANK]["score"]) == 0.0 and all(rows[s]["score"] != "" for s in rows if s != PERFECT)
+
+    report = _run(course, "report")
+    assert report.returncode == 0, report.stdout[-2000:] + report.stderr[-2000:]
+    text = (course.root / "reports" / "report.md").read_text()
+    assert f"| {ASSIGNMENT} | {len(rows) - 1} |" in text, "the interrupted submission counts in the scores"
+    assert f"| {PERFECT} | {ASSIGNMENT} | not graded |" in text
+
+    check = _run(course, "check")
+    assert check.returncode == 1 and f"{PERFECT}/{ASSIGNMENT}" in check.stdout and "interrupted" in check.stdout, \
+        check.stdout
+
+    again = _nbgrader(course, "autograde", ASSIGNMENT, "--student", PERFECT, "--force")
+    out, err = again.communicate(timeout=900)
+    assert again.returncode == 0, out[-2000:] + err[-2000:]
+    assert _auto_scores(course, PERFECT) == blank
+    assert not completion.notebook_problems(graded)
+    check = _run(course, "check")
+    assert check.returncode == 0, check.stdout
