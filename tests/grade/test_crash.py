@@ -18,6 +18,7 @@ from a seed that is printed (``CLASSGRADER_CRASH_SEED=<seed>`` replays a run).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -94,7 +95,8 @@ def _kill_at(course: Course, args: list[str], phase: str, rng: random.Random, fo
     while not paused.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     if not paused.exists():
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
         pytest.fail(f"[seed {SEED}] the run never reached arrival {arrival} at {phase!r} "
                     f"(exit {process.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
@@ -184,11 +186,15 @@ def baseline(template, tmp_path_factory):
     return state
 
 
-def _assert_whole_and_equal(course: Course, baseline: dict) -> None:
+def _assert_same_grades(course: Course, baseline: dict) -> None:
     state = _state(course)
     assert set(state) == set(baseline), f"[seed {SEED}] lost or extra submissions"
     differ = {key: (state[key], baseline[key]) for key in baseline if state[key] != baseline[key]}
-    assert not differ, f"[seed {SEED}] differs from the uninterrupted run: {differ}"
+    assert not differ, f"[seed {SEED}] differs from the uninterrupted run (found, expected): {differ}"
+
+
+def _assert_whole_and_equal(course: Course, baseline: dict) -> None:
+    _assert_same_grades(course, baseline)
     for student, assignment, name in baseline:
         page = course.folder("feedback") / student / assignment / f"{name}.html"
         assert page.is_file() and page.read_text().rstrip().endswith("</html>"), f"{page} missing or cut"
@@ -214,6 +220,7 @@ def test_a_kill_at_any_phase_then_a_resume_gives_the_uninterrupted_scores(gradin
         f"[seed {SEED}] check did not name {student}, killed at {grading!r}:\n{check.stdout}"
     done = _run(course, "grade", "--jobs", JOBS)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    _assert_same_grades(course, baseline)
 
     stopped = _kill_at(course, ["feedback", "--jobs", JOBS], feedback, rng, tmp_path / "feedback")
     student, assignment = stopped["who"].split("/")
