@@ -3,7 +3,7 @@
 One small class (one assignment: perfect, blank and two catalogued mistakes) is graded
 uninterrupted once (``grade --jobs 2``, then ``feedback``): the baseline. Then, each time in a fresh
 copy of the same course, a run is killed with SIGKILL to its whole process group at a named phase
-(tests/grade/crash_support.py stops a grading process dead there): during sanitising, between two
+(tests/crash_support.py stops a grading process dead there): during sanitising, between two
 executed cells, between two gradebook commits, or with the graded folder staged but not in place;
 ``classgrader check`` must name the interrupted submission; the resumed run is followed by a
 feedback run killed while writing a page or with the page staged, and resumed too. In the end
@@ -103,24 +103,11 @@ def _kill_at(course: Course, args: list[str], phase: str, rng: random.Random, fo
     time.sleep(linger)  # the other worker goes on meanwhile, to a moment of its own
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
-    _end_orphans(course)
+    crash_support.end_orphans(course.root)
     stopped = json.loads(paused.read_text())
     stopped["events"] = (folder / "events.log").read_text().splitlines()
     print(f"[seed {SEED}] killed {stopped['who']} at {phase!r} ({len(stopped['events'])} events before)")
     return stopped
-
-
-def _end_orphans(course: Course) -> None:
-    """Kernels are started in their own session, so they outlive a kill of the grader's process
-    group; end the ones that ran in this course (found by their working folder)."""
-    root = str(course.root)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd").startswith(root):
-                    os.kill(int(entry.name), signal.SIGKILL)
-            except OSError:
-                continue
 
 
 def _state(course: Course) -> dict:
@@ -296,7 +283,7 @@ def test_plain_nbgrader_interrupted_keeps_no_zero_that_looks_final(template, tmp
         time.sleep(0.05)
     os.killpg(regrade.pid, signal.SIGKILL)
     regrade.communicate()
-    _end_orphans(course)
+    crash_support.end_orphans(course.root)
     assert (plan / "paused.json").exists(), "the regrade never reached a code cell"
 
     graded = course.folder("autograded") / PERFECT / ASSIGNMENT / f"{assignment.notebook}.ipynb"

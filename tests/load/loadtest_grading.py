@@ -37,6 +37,7 @@ from classgrader.model.notebooks import autograded_items, nbgrader_meta
 from classgrader.model.status import STATUS_FILE
 from classgrader.release.release import release
 from conftest import COURSE
+from crash_support import end_orphans
 from test_postgres import _ensure_server_programs, _private_cluster
 
 SIZE = int(os.environ.get("LOADTEST_SIZE") or 400)
@@ -63,18 +64,6 @@ def _grade(course: Course) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "classgrader", "--course", str(course.root), "grade",
                              "--jobs", str(JOBS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=tool_environment())
-
-
-def _end_orphans(course: Course) -> int:
-    """Kernels run in their own session and outlive the kill: end those of this course."""
-    ended = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.readlink(entry / "cwd").startswith(str(course.root)):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    ended += 1
-    return ended
 
 
 def _rows(course: Course, expectations: list) -> dict:
@@ -137,7 +126,7 @@ def _run_load(course: Course, database: str) -> None:
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate()
     killed_after = time.perf_counter() - started
-    orphans = _end_orphans(course)
+    orphans = end_orphans(course.root)
     done_at_kill = len(list(records.glob("*/*.json")))
 
     check = subprocess.run([sys.executable, "-m", "classgrader", "--course", str(course.root), "check"],

@@ -22,9 +22,11 @@ Phases, in the order one submission meets them:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -37,7 +39,7 @@ PHASES = ("sanitise", "execute", "gradebook", "staged", "feedback", "feedback-st
 
 #: Appended to a scratch course's nbgrader_config.py.
 CONFIG = '''
-# --- test only: the kill tests' pausing steps (tests/grade/crash_support.py) ---
+# --- test only: the kill tests' pausing steps (tests/crash_support.py) ---
 _swap = {"classgrader.grade.preprocessors.JudgedExecute": "crash_support.PausingJudgedExecute",
          "nbgrader.preprocessors.SaveAutoGrades": "crash_support.PausingSaveAutoGrades"}
 c.Autograde.autograde_preprocessors = [_swap.get(p, p) for p in c.Autograde.autograde_preprocessors]
@@ -112,3 +114,17 @@ def staged_autograde(assignment, student, notebooks):
 
 def staged_feedback(assignment, student, notebooks):
     reached("feedback-staged", who=_who(notebooks))
+
+
+def end_orphans(root: Path) -> int:
+    """End the kernels that ran in the course at ``root`` (found by their working folder): jupyter
+    starts each kernel in its own session, so a kill of the grader's process group misses them.
+    Returns how many there were."""
+    ended = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "cwd").startswith(str(root)):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    ended += 1
+    return ended
