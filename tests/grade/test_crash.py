@@ -58,8 +58,10 @@ LAST_ARRIVAL_OF_ONE = {"sanitise": 1, "execute": 24, "gradebook": 10, "staged": 
 GRADING_PHASES = ("sanitise", "execute", "gradebook", "staged")
 
 
-def _env(plan: str | None = None) -> dict[str, str]:
+def _env(plan: str | None = None, tmpdir: Path | None = None) -> dict[str, str]:
     env = tool_environment()
+    if tmpdir:
+        env["TMPDIR"] = str(tmpdir)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(crash_support.__file__).parent),
                                                       env.get("PYTHONPATH")]))
     env.pop(crash_support.PLAN, None)
@@ -68,20 +70,20 @@ def _env(plan: str | None = None) -> dict[str, str]:
     return env
 
 
-def _classgrader(course: Course, *args: str, plan: str | None = None) -> subprocess.Popen:
+def _classgrader(course: Course, *args: str, plan: str | None = None, tmpdir: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "classgrader", "--course", str(course.root), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env=_env(plan))
+                            start_new_session=True, env=_env(plan, tmpdir))
 
 
-def _run(course: Course, *args: str) -> subprocess.CompletedProcess:
-    process = _classgrader(course, *args)
+def _run(course: Course, *args: str, tmpdir: Path | None = None) -> subprocess.CompletedProcess:
+    process = _classgrader(course, *args, tmpdir=tmpdir)
     out, err = process.communicate(timeout=900)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def _kill_at(course: Course, args: list[str], phase: str, rng: random.Random, folder: Path,
-             last: dict[str, int] = LAST_ARRIVAL) -> dict:
+             last: dict[str, int] = LAST_ARRIVAL, tmpdir: Path | None = None) -> dict:
     """Start ``classgrader <args>``, SIGKILL its process group once it stops at ``phase``; what
     stopped there, with the events before."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,7 @@ def _kill_at(course: Course, args: list[str], phase: str, rng: random.Random, fo
     linger = rng.uniform(0.0, 0.4)
     print(f"[seed {SEED}] {' '.join(args)}: kill at arrival {arrival} at {phase!r}, "
           f"{linger:.2f} s after it stops")
-    process = _classgrader(course, *args, plan=f"{folder}|{phase}|{arrival}")
+    process = _classgrader(course, *args, plan=f"{folder}|{phase}|{arrival}", tmpdir=tmpdir)
     paused = folder / "paused.json"
     deadline = time.monotonic() + 600
     while not paused.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -243,6 +245,31 @@ def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(tem
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the merged course's status file holds both shards' outcomes
     _assert_whole_and_equal(merged, baseline)
+
+
+def test_a_kill_leaves_no_temporary_folder_once_the_next_run_is_done(template, tmp_path):
+    """Nothing accumulates in the temporary folder: after a kill between two cells and the resume,
+    the private temporary folder the runs were given is empty (kernel folders included)."""
+    import tempfile
+
+    from classgrader.grade import kernels
+
+    if not hasattr(kernels, "sweep_stale"):
+        pytest.skip("the kernel launcher of this tree does not remove its folders after a crash (the "
+                    "sandbox branch's classgrader.grade.kernels.sweep_stale does); the grader's own "
+                    "stage is counted by the other kill tests")
+    short = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp"))   # a Unix socket's path is short
+    try:
+        course = _copy(template, tmp_path / "course")
+        _kill_at(course, ["grade", "--jobs", JOBS], "execute", random.Random(f"{SEED}/tmp"), tmp_path / "plan",
+                 tmpdir=short)
+        print(f"[seed {SEED}] left in the temporary folder by the kill: {sorted(p.name for p in short.iterdir())}")
+        done = _run(course, "grade", "--jobs", JOBS, tmpdir=short)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert sorted(p.name for p in short.iterdir()) == [], "left in the temporary folder"
+        assert staging.leftovers(course.root) == []
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def _nbgrader(course: Course, *args: str, plan: str | None = None) -> subprocess.Popen:

@@ -41,6 +41,8 @@ from crash_support import end_orphans
 from test_postgres import _ensure_server_programs, _private_cluster
 
 SIZE = int(os.environ.get("LOADTEST_SIZE") or 400)
+#: Only these assignments (comma-separated; default all): a quick try of the load test itself.
+ONLY = [name for name in os.environ.get("LOADTEST_ASSIGNMENTS", "").split(",") if name]
 JOBS = int(os.environ.get("LOADTEST_JOBS") or 6)
 SEED = int(os.environ.get("LOADTEST_SEED") or random.SystemRandom().randrange(10**6))
 
@@ -94,7 +96,7 @@ def _rows(course: Course, expectations: list) -> dict:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_big_class_killed_half_way_resumes_with_every_row(database, tmp_path):
-    root = temporary_course(COURSE)
+    root = temporary_course(COURSE, ONLY or None)
     server = contextlib.nullcontext(None)
     if database == "postgresql":
         server = _private_cluster(_ensure_server_programs())
