@@ -29,7 +29,7 @@ class GradesCsv(CsvExportPlugin):
         if not unfinished:
             return
         path = Path(self.to or "grades.csv")
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text().splitlines()   # in the encoding nbgrader wrote it with
         for index, line in enumerate(lines[1:], start=1):
             cells = line.split(",")
             key = (cells[3], cells[0])  # student_id, assignment
@@ -39,7 +39,7 @@ class GradesCsv(CsvExportPlugin):
                 self.log.warning("%s/%s: its grading did not finish (no score for %s): no score exported; "
                                  "grade it again (classgrader grade, or nbgrader autograde --force)",
                                  key[0], key[1], "; ".join(unfinished[key]))
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.write_text("\n".join(lines) + "\n")
 
 
 def export_grades(course: Course) -> Path:
