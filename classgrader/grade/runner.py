@@ -225,22 +225,23 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
           force: bool = True) -> list[Outcome]:
     """Integrity-check, then autograde, every (student, assignment) pair.
 
-    With ``force=False`` a submission that is already graded (see :func:`already_graded`) is
-    kept as it is, so a run that was killed half-way resumes where it stopped.
+    With ``force=False`` a submission that is already graded (see :func:`already_graded`: its
+    completion record matches) is kept as it is, so a run that was killed at any moment resumes
+    where it stopped; every other one is graded from scratch.
 
     Returns
     -------
     list of Outcome
         One per pair, in the order given.
     """
+    from nbgrader.api import Gradebook
+
     ensure_tools_on_path()
     jobs = jobs or os.cpu_count() or 1
     sources = {}
     for name in sorted({assignment for _, assignment in pairs}):
         a = course.assignment(name)
         sources[name] = {f"{a.notebook}.ipynb": nbformat.read(course.source_notebook(a), as_version=4)}
-    from nbgrader.api import Gradebook
-
     versions = {name: completion.course_version(course, name) for name in sources}
     outcomes: dict[tuple[str, str], Outcome] = {}
     tasks = []
