@@ -7,7 +7,6 @@ PY     := $(VENV)/bin/python
 # workflow sets EXTRAS= (empty) to install only what grading needs.
 EXTRAS ?= dev
 STAMP  := $(VENV)/.installed$(if $(EXTRAS),-$(EXTRAS))
-KERNEL := $(VENV)/.kernel-installed
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -28,17 +27,12 @@ help:
 	@echo "make images   regenerate the README pictures under docs/images/"
 	@echo "make student-kit [KIT=path]  the student kit (default build/student-kit): no answers in it"
 
-venv: $(STAMP) $(KERNEL)
+venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.$(if $(EXTRAS),[$(EXTRAS)])'
-	@touch $@
-
-# The grading kernel's spec names the sandbox launcher: reinstalled whenever the launcher changes.
-$(KERNEL): $(STAMP) classgrader/grade/sandbox.py
-	$(PY) -m classgrader install-kernel
 	@touch $@
 
 release: venv

@@ -34,13 +34,15 @@ c.Execute.interrupt_on_timeout = True
 
 # Grading runs through the course's preprocessors (classgrader/grade/preprocessors.py), so plain
 # `nbgrader autograde` gets the same protections as `make grade`: malformed hand-ins fail alone
-# with a reason; the student's cells run in the sandboxed kernel while every test cell is decided
+# with a reason; only the files the assignment ships reach the kernel; the student's cells run in
+# the sandboxed kernel (forked from a warm zygote) while every test cell is decided
 # by the judge outside it, from the gradebook's copy of the test; a dead or hung kernel costs only
 # the cells that did not run; outputs are capped in bytes. Their settings (time budget per
 # notebook, output cap, sandbox limits) are traits with documented defaults: set
 # c.JudgedExecute.*, c.CapOutputBytes.* or c.Sandbox.* here to change them.
 c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
+    "classgrader.grade.preprocessors.KeepReleasedFiles",
     "nbgrader.preprocessors.ClearOutput",
     # the notebook and the gradebook say "interrupted" until MarkGraded runs (classgrader/grade/completion.py)
     "classgrader.grade.completion.MarkUngraded",
@@ -57,6 +59,9 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "classgrader.grade.preprocessors.CapOutputBytes",
+    # The student's HTML and JavaScript outputs and markdown are made harmless before anyone
+    # opens them (the formgrader, the feedback page): scripts removed, HTML escaped by bleach.
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "classgrader.grade.completion.MarkGraded",
@@ -86,10 +91,11 @@ c.Exchange.root = os.path.join(_here, "exchange")
 
 # Feedback shows the student's code, outputs, scores and failure messages but not the source of
 # the hidden tests (neither in the cells nor quoted in tracebacks), so that the tests can be
-# reused next term. Remove the two middle lines to show the tests.
+# reused next term. Remove ClearHiddenTests and StripTestTracebacks to show the tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "classgrader.feedback.preprocessors.StripTestTracebacks",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -37,6 +37,8 @@ from classgrader.model.status import DIAGNOSIS_PREFIX
 __all__ = [
     "result_array",
     "result_float",
+    "result_float64",
+    "reference",
     "assert_close",
     "assert_unchanged",
     "expect_raises",
@@ -181,6 +183,9 @@ def assert_close(
 def assert_unchanged(before: Any, after: Any, name: str) -> None:
     """Check that a function left its input exactly as it was.
 
+    A change of rounding size gets its own explanation: it is what shifting the caller's array and
+    shifting it back (``x += h`` then ``x -= h``) leaves behind.
+
     Parameters
     ----------
     before : numpy.ndarray or list
@@ -191,12 +196,53 @@ def assert_unchanged(before: Any, after: Any, name: str) -> None:
     same_type = type(before) is type(after)
     b = np.asarray(before)
     a = np.asarray(after)
-    if not same_type or a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b):
-        raise AssertionError(
-            f"{name} changed its input: before the call it was {_fmt(before)}, after the call it "
-            f"is {_fmt(after)}. Work on a copy (x = np.array(x, dtype=float) makes one) and leave "
-            f"the caller's array alone; if you perturb an entry, restore it."
-        )
+    if same_type and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b):
+        return
+    if same_type and a.shape == b.shape and a.dtype == b.dtype and np.issubdtype(a.dtype, np.floating):
+        change = float(np.max(np.abs(a - b)))
+        if change < 1e-9:
+            raise AssertionError(
+                f"{name} changed its input by a rounding-sized amount (largest change {change:.1e}): "
+                "it wrote into the caller's array (directly, or through a view: x[:] and "
+                "np.asarray(x, dtype=float) of a float64 array do not copy), and stepping back with "
+                "arithmetic (x += h, then x -= h) does not always give the original number back in "
+                "floating point. Work on a copy: np.array(x, dtype=float) makes a copy.")
+    raise AssertionError(
+        f"{name} changed its input: before the call it was {_fmt(before)}, after the call it "
+        f"is {_fmt(after)}. Work on a copy (x = np.array(x, dtype=float) makes one) and leave "
+        f"the caller's array alone; if you perturb an entry, restore it."
+    )
+
+
+def result_float64(value: Any, name: str, advice: str = "") -> float:
+    """Check that a function returned one float64 number: a Python float, np.float64 or a 0-d array.
+
+    Stricter than :func:`result_float`: an int, a bool, another dtype or a one-element array of
+    shape (1,) breaks a "returns a float" promise. ``advice`` is added to the message.
+
+    Returns
+    -------
+    float
+        The value as a Python float.
+    """
+    if type(value) is np.ndarray and value.ndim != 0:
+        raise AssertionError(f"{name} should be a single number (or a 0-d array), but it has shape {value.shape}.")
+    kind = type(value) if type(value) is not np.ndarray else value.dtype.type
+    if kind not in (float, np.float64):
+        raise AssertionError(f"{name} returned {_fmt(value)} of type {type_name(value)}"
+                             f"{'' if type(value) is not np.ndarray else f' (dtype {value.dtype})'}; "
+                             "the result must be a float64 number." + (f" {advice}" if advice else ""))
+    return result_float(value, name)
+
+
+def reference(module: str):
+    """The reference module ``solutions.<module>``: correct functions to swap in, or to compare with.
+
+    Under the judge it runs in the grading process; the student's kernel cannot read it.
+    """
+    from classgrader.model.course import import_solutions
+
+    return import_solutions(f"solutions.{module}")
 
 
 def expect_raises(exc_type: type[BaseException], func: Callable[..., Any], *args: Any,

@@ -67,19 +67,21 @@ def _selected(course: Course, names: list[str] | None):
     return [course.assignment(n) for n in names] if names else course.assignments()
 
 
-def _sandbox_ready(strict: bool) -> bool:
-    """Say loudly which sandbox layers work; with ``strict``, refuse unless all do."""
-    from classgrader.grade.sandbox import probe
+def _sandbox_ready(course: Course) -> bool:
+    """Say loudly which sandbox layers work; in strict mode, refuse unless all do."""
+    from classgrader.grade import sandbox
+    from classgrader.grade.probe import probe
 
-    report = probe()
+    settings = sandbox.Sandbox(config=course.config)
+    report = probe(settings)
     broken = {layer: state for layer, state in report.items() if not state.startswith("ok")}
     if not broken:
         print("sandbox: " + "; ".join(f"{k} {v}" for k, v in report.items()), file=sys.stderr)
         return True
     for layer, state in broken.items():
         print(f"WARNING: sandbox layer {layer!r} is not working: {state}", file=sys.stderr)
-    if strict:
-        print("classgrader: --strict: refusing to grade without the full sandbox", file=sys.stderr)
+    if sandbox.strict(settings):
+        print("classgrader: strict mode: refusing to grade without the full sandbox", file=sys.stderr)
         return False
     print("WARNING: grading continues WITHOUT full isolation of student code", file=sys.stderr)
     return True
@@ -147,7 +149,7 @@ def _grade(course: Course, args) -> int:
     if not pairs and not shard:
         print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
         return 1
-    if not _sandbox_ready(args.strict):
+    if not _sandbox_ready(course):
         return 2
     outcomes = runner.grade(course, pairs, args.jobs, force=args.force) if pairs else []
     if args.artifact:
@@ -195,22 +197,21 @@ def _check(course: Course, args) -> int:
     return 0 if not problems else 1
 
 
-@command("install-kernel", "install the sandboxed grading kernel spec into this environment")
-def _install_kernel(course: Course, args) -> int:
-    from classgrader.grade.sandbox import install_kernel_spec
-
-    print(f"sandbox kernel spec installed in {install_kernel_spec()}")
-    return 0
-
-
-@command("sandbox-check", "report which sandbox layers work on this machine")
+@command("sandbox-check", "set up every sandbox layer in a throw-away kernel and report each",
+         arg("--strict", action="store_true", help="exit 1 when any layer is missing (as strict grading would refuse)"))
 def _sandbox_check(course: Course, args) -> int:
-    from classgrader.grade.sandbox import probe
+    from classgrader.grade import sandbox
+    from classgrader.grade.probe import probe
 
-    report = probe()
+    settings = sandbox.Sandbox(config=course.config)
+    report = probe(settings)
     for layer, state in report.items():
-        print(f"{layer:<12} {state}")
-    return 0 if all(v.startswith("ok") for v in report.values()) else 1
+        print(f"{layer:<15} {state}")
+    complete = all(v.startswith("ok") for v in report.values())
+    print("every layer works" if complete else
+          "some layers are missing: " + ("strict mode would refuse to grade" if sandbox.strict(settings)
+                                         else "grading would warn and go on (strict mode refuses)"))
+    return 0 if complete else 1
 
 
 # --- collect ------------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def _demo(course: Course, args) -> int:
     from classgrader.report.report import write_report
 
     started = time.perf_counter()
-    _sandbox_ready(strict=False)
+    _sandbox_ready(course)
     results = run(course, jobs=args.jobs)
     report = write_report(course, roster=demo_roster_path(course))
     print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
@@ -383,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     ensure_tools_on_path()
     if getattr(args, "strict", False):
-        os.environ["CLASSGRADER_SANDBOX_STRICT"] = "1"
+        from classgrader.grade.sandbox import STRICT_ENV
+
+        os.environ[STRICT_ENV] = "1"  # seen by the grading workers and plain nbgrader alike
     try:
         return COMMANDS[args.command].run(Course(args.course), args)
     except CourseError as err:

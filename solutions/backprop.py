@@ -444,3 +444,151 @@ def clip_grad_norm(grads, max_norm):
     if coef < 1.0:
         arrays = [g * coef for g in arrays]
     return arrays
+
+
+class Module:
+    """What every part of a network shares: its parameters and resetting their gradients."""
+
+    def zero_grad(self):
+        """Set the gradient of every parameter to 0.0 (before each backward pass of training)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        """The list of this module's parameters (Values); a module without any returns []."""
+        return []
+
+
+class Neuron(Module):
+    """One unit: ``tanh(w . x + b)``, or ``w . x + b`` when ``nonlinear`` is False.
+
+    The weights are drawn from ``rng.uniform(-1, 1, size=n_inputs)`` and the bias starts at 0.
+
+    Parameters
+    ----------
+    n_inputs : int
+        The number of inputs.
+    rng : numpy.random.Generator
+        Where the initial weights come from.
+    nonlinear : bool, optional
+        Apply tanh to the weighted sum (True) or return the sum itself (False).
+
+    Attributes
+    ----------
+    w : list of Value
+        One weight per input.
+    b : Value
+        The bias.
+    """
+
+    def __init__(self, n_inputs, rng, nonlinear=True):
+        self.w = [Value(float(v)) for v in rng.uniform(-1.0, 1.0, size=n_inputs)]
+        self.b = Value(0.0)
+        self.nonlinear = nonlinear
+
+    def __call__(self, x):
+        """The neuron's output (a Value) for ``x``, a sequence of numbers or Values."""
+        total = self.b
+        for w_i, x_i in zip(self.w, x):
+            total = total + w_i * x_i
+        return total.tanh() if self.nonlinear else total
+
+    def parameters(self):
+        """The weights, then the bias: a list of ``n_inputs + 1`` Values."""
+        return self.w + [self.b]
+
+
+class Layer(Module):
+    """``n_outputs`` neurons that all read the same inputs.
+
+    Attributes
+    ----------
+    neurons : list of Neuron
+    """
+
+    def __init__(self, n_inputs, n_outputs, rng, nonlinear=True):
+        self.neurons = [Neuron(n_inputs, rng, nonlinear) for _ in range(n_outputs)]
+
+    def __call__(self, x):
+        """The list of the neurons' outputs for ``x`` (one Value per neuron)."""
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self):
+        """Every parameter of every neuron, in one flat list."""
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+
+class MLP(Module):
+    """A multilayer perceptron: tanh layers, then a linear output layer.
+
+    ``MLP(2, [8, 1], rng)`` maps 2 inputs through 8 tanh units to 1 linear output.
+
+    Attributes
+    ----------
+    layers : list of Layer
+    """
+
+    def __init__(self, n_inputs, layer_sizes, rng):
+        sizes = [n_inputs] + list(layer_sizes)
+        self.layers = [Layer(sizes[i], sizes[i + 1], rng, nonlinear=i < len(layer_sizes) - 1)
+                       for i in range(len(layer_sizes))]
+
+    def __call__(self, x):
+        """Feed ``x`` through every layer; one Value if the last layer has one neuron, else a list."""
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        """Every parameter of every layer, in one flat list."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+
+def hinge_loss(scores, labels):
+    """The mean hinge loss ``(1/n) sum_i max(0, 1 - y_i s_i)`` of scores against labels +1/-1.
+
+    Parameters
+    ----------
+    scores : sequence of Value
+        One score per example (the network's outputs).
+    labels : sequence of int or float
+        The classes, each -1 or +1.
+
+    Returns
+    -------
+    Value
+        The loss, a node of the graph, so that ``backward()`` reaches every parameter.
+    """
+    total = Value(0.0)
+    for s, y in zip(scores, labels):
+        total = total + (1.0 - float(y) * s).relu()
+    return total / len(scores)
+
+
+def train_step(model, X, y, learning_rate):
+    """One step of gradient descent on the hinge loss of ``model`` over the data.
+
+    The step zeroes the gradients, builds the loss of all examples, runs ``backward()`` and moves
+    every parameter: ``p.data -= learning_rate * p.grad``.
+
+    Parameters
+    ----------
+    model : MLP
+        A network with one output.
+    X : array_like, shape (n, d)
+        The inputs, one example per row.
+    y : array_like, shape (n,)
+        The labels, -1 or +1.
+    learning_rate : float
+
+    Returns
+    -------
+    float
+        The loss before the update.
+    """
+    model.zero_grad()
+    loss = hinge_loss([model(list(x)) for x in np.asarray(X, dtype=np.float64)], y)
+    loss.backward()
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    return float(loss.data)

@@ -249,3 +249,35 @@ def two_layer_backward(x, y, W1, b1, W2, b2):
         "dW2": np.outer(delta2, a1),
         "db2": delta2,
     }
+
+
+def train_step(params, X, Y, learning_rate):
+    """One step of gradient descent on the two-layer network, over a batch of examples.
+
+    The loss is the mean over the rows of ``L_i = 1/2 ||y_hat_i - y_i||^2``; its gradient is the
+    mean of the per-example gradients from :func:`two_layer_backward`. Every parameter moves at
+    once, from the same old values: ``W1 <- W1 - learning_rate * mean(dW1)``, and so on.
+
+    Parameters
+    ----------
+    params : dict
+        ``"W1"`` (h, n), ``"b1"`` (h,), ``"W2"`` (m, h), ``"b2"`` (m,): float64 arrays. Neither the
+        dict nor its arrays are modified.
+    X : numpy.ndarray, shape (N, n)
+        One input per row. Not modified.
+    Y : numpy.ndarray, shape (N, m)
+        One target per row. Not modified.
+    learning_rate : float
+        The step size.
+
+    Returns
+    -------
+    dict
+        New float64 arrays under the same keys.
+    """
+    totals = {key: np.zeros(np.shape(value)) for key, value in params.items()}
+    for x, y in zip(X, Y):
+        grads = two_layer_backward(x, y, params["W1"], params["b1"], params["W2"], params["b2"])
+        for key in totals:
+            totals[key] += grads["d" + key]
+    return {key: params[key] - learning_rate * totals[key] / len(X) for key in params}

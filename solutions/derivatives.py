@@ -16,15 +16,17 @@ def forward_difference(f, x, h=1e-5):
     ----------
     f : callable
         A function of one real variable, vectorised over numpy arrays.
-    x : float or array_like
-        Where to differentiate; an array is handled elementwise.
+    x : int, float or numpy.ndarray
+        Where to differentiate; an array (of any shape, integer and 0-d arrays included) is
+        handled elementwise. Never modified: ``x + h`` is a new array.
     h : float, optional
         The step.
 
     Returns
     -------
     numpy.float64 or numpy.ndarray of float64
-        The approximate derivative, a scalar for scalar x, else an array of x's shape.
+        The approximate derivative: a scalar for a number or a 0-d array, else an array of x's
+        shape.
     """
     x = np.asarray(x, dtype=np.float64)
     result = (f(x + h) - f(x)) / h
@@ -63,10 +65,10 @@ def tangent_line(f, x0, h=1e-5):
     ----------
     f : callable
         A function of one real variable.
-    x0 : float
+    x0 : int or float
         The point of tangency.
     h : float, optional
-        Step for the central difference.
+        Step for the central difference (passed on to it).
 
     Returns
     -------
@@ -89,10 +91,11 @@ def derivative_error(f, df, x, hs, method="central"):
         The function and its exact derivative.
     x : float
         Where to differentiate.
-    hs : array_like of float, shape (k,)
-        The steps to try.
+    hs : list or numpy.ndarray of float, shape (k,)
+        The steps to try. Not modified.
     method : {"forward", "backward", "central"}
-        Which difference quotient; anything else raises ValueError.
+        Which difference quotient; anything else raises ValueError with a message that names
+        the three allowed methods.
 
     Returns
     -------

@@ -182,3 +182,62 @@ def saddle_escape(start, learning_rate, num_iterations):
         return np.array([2 * p[0], -2 * p[1]], dtype=np.float64)
 
     return gradient_descent(gradient, start, learning_rate, num_iterations)[-1]
+
+
+def newton_step(grad_f, hess_f, x):
+    """One step of Newton's method: ``x - H^{-1} g`` with ``g = grad_f(x)`` and ``H = hess_f(x)``.
+
+    The step minimises the second-order Taylor model ``L(x) + g . d + 1/2 d^T H d`` of the loss, so
+    on a quadratic bowl (where the model is exact) it lands on the minimum. The linear system
+    ``H d = g`` is solved with ``np.linalg.solve`` rather than by inverting H.
+
+    Parameters
+    ----------
+    grad_f : callable
+        ``grad_f(x)`` for x of shape (d,), returning the gradient, shape (d,).
+    hess_f : callable
+        ``hess_f(x)`` for x of shape (d,), returning the Hessian, shape (d, d).
+    x : array_like, shape (d,)
+        The current point (lists and integers are fine); never modified.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (d,)
+        A new array: the point after the step.
+    """
+    x = np.array(x, dtype=np.float64)
+    gradient = np.asarray(grad_f(x.copy()), dtype=np.float64)
+    hessian = np.asarray(hess_f(x.copy()), dtype=np.float64).reshape(x.size, x.size)
+    return x - np.linalg.solve(hessian, gradient)
+
+
+def newton_iterations(grad_f, hess_f, x0, tol=1e-10, max_iterations=100):
+    """Newton's method with the stopping rule of :func:`gradient_descent_until`.
+
+    Before each step the rule ``||grad_f(x)|| < tol`` is tested; if it holds the method stops,
+    otherwise it takes the step :func:`newton_step`. At most ``max_iterations`` steps are taken.
+
+    Parameters
+    ----------
+    grad_f, hess_f : callable
+        As for :func:`newton_step`.
+    x0 : array_like, shape (d,)
+        The starting point (never modified).
+    tol : float, optional
+        Stop when the gradient norm is below this.
+    max_iterations : int, optional
+        The largest number of steps.
+
+    Returns
+    -------
+    x : numpy.ndarray of float64, shape (d,)
+        Where the method stopped.
+    iterations : int
+        The number of Newton steps taken.
+    """
+    x = np.array(x0, dtype=np.float64)
+    for k in range(max_iterations):
+        if np.linalg.norm(np.asarray(grad_f(x.copy()), dtype=np.float64)) < tol:
+            return x, k
+        x = newton_step(grad_f, hess_f, x)
+    return x, max_iterations

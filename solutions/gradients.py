@@ -74,13 +74,14 @@ def grad_bowl(w, b):
 
     Parameters
     ----------
-    w, b : float or numpy.ndarray
-        The two inputs (arrays of equal shape work elementwise, e.g. a meshgrid).
+    w, b : int or float
+        The two inputs (the notebook promises numbers; equally shaped arrays happen to work
+        elementwise too, giving shape ``(2,) + w.shape``).
 
     Returns
     -------
-    numpy.ndarray of float64, shape (2,) for scalar inputs
-        ``np.array([2 w, 2 b])``; for array inputs shape ``(2,) + w.shape``.
+    numpy.ndarray of float64, shape (2,)
+        ``np.array([2 w, 2 b])``, float64 also for integer inputs.
     """
     return np.array([2 * w, 2 * b], dtype=np.float64)
 
@@ -92,13 +93,13 @@ def grad_f_xy(x, y):
 
     Parameters
     ----------
-    x, y : float or numpy.ndarray
-        The two inputs (arrays of equal shape work elementwise).
+    x, y : int or float
+        The two inputs.
 
     Returns
     -------
-    numpy.ndarray of float64, shape (2,) for scalar inputs
-        ``np.array([2 x + 3 y, 3 x + 2 y])``.
+    numpy.ndarray of float64, shape (2,)
+        ``np.array([2 x + 3 y, 3 x + 2 y])``, float64 also for integer inputs.
     """
     return np.array([2 * x + 3 * y, 3 * x + 2 * y], dtype=np.float64)
 
@@ -112,13 +113,13 @@ def relative_error(a, b):
 
     Parameters
     ----------
-    a, b : array_like, same shape
-        For example an analytic and a numerical gradient.
+    a, b : numpy.ndarray, shape (n,)
+        For example an analytic and a numerical gradient; integers allowed. Not modified.
 
     Returns
     -------
     float
-        The relative error.
+        The relative error (the float 0.0, not the integer 0, for two zero vectors).
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -141,7 +142,7 @@ def gradient_check(f, grad_f, x, h=1e-5):
     grad_f : callable
         The analytic gradient, mapping the same array to an array of shape (n,).
     x : array_like, shape (n,)
-        The point at which to compare.
+        The point at which to compare; an array or a list, integers allowed. Not modified.
     h : float, optional
         Step of the numerical gradient.
 
@@ -161,13 +162,13 @@ def steepest_ascent_direction(grad):
 
     Parameters
     ----------
-    grad : array_like, shape (n,)
-        A gradient. Not modified.
+    grad : numpy.ndarray, shape (n,)
+        A gradient; integers allowed. Not modified.
 
     Returns
     -------
     numpy.ndarray of float64, shape (n,)
-        The unit vector along ``grad``, or zeros.
+        A new array: the unit vector along ``grad``, or zeros.
     """
     grad = np.asarray(grad, dtype=np.float64)
     norm = np.linalg.norm(grad)
@@ -184,10 +185,10 @@ def directional_derivative(grad, v):
 
     Parameters
     ----------
-    grad : array_like, shape (n,)
-        The gradient at the point.
-    v : array_like, shape (n,)
-        The direction, any non-zero length.
+    grad : numpy.ndarray, shape (n,)
+        The gradient at the point; integers allowed. Not modified.
+    v : numpy.ndarray, shape (n,)
+        The direction, any non-zero length; integers allowed. Not modified.
 
     Returns
     -------
@@ -276,3 +277,33 @@ def numerical_hessian(f, x, h=1e-4):
             hessian[i, j] = (values[0] - values[1] - values[2] + values[3]) / (4 * h * h)
             hessian[j, i] = hessian[i, j]
     return hessian
+
+
+def quadratic_model(value, grad, hessian, delta):
+    """Second-order Taylor model of f(x + delta) from f(x), its gradient and its Hessian.
+
+    Formula: ``value + grad . delta + 1/2 delta^T hessian delta``. It is exact when f is a
+    quadratic function; otherwise its error shrinks like ``|delta|^3`` (the first-order model's
+    like ``|delta|^2``). Along a unit direction u the quadratic term is ``1/2 t^2 u^T H u``: the
+    curvature of f in that direction.
+
+    Parameters
+    ----------
+    value : float
+        ``f(x)``.
+    grad : array_like, shape (n,)
+        ``grad f(x)``; integers allowed. Not modified.
+    hessian : array_like, shape (n, n)
+        The Hessian of f at x; integers allowed. Not modified.
+    delta : array_like, shape (n,)
+        The step; integers allowed. Not modified.
+
+    Returns
+    -------
+    float
+        The model's prediction of ``f(x + delta)``.
+    """
+    grad = np.asarray(grad, dtype=np.float64)
+    hessian = np.asarray(hessian, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
+    return float(value + grad @ delta + 0.5 * delta @ hessian @ delta)

@@ -197,3 +197,74 @@ def closed_form_fit(X, y):
     design = np.column_stack([X, np.ones(X.shape[0])])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     return coef[:-1], float(coef[-1])
+
+
+def minibatches(n, batch_size, rng):
+    """The minibatches of one epoch: a shuffled order of the examples, cut into consecutive pieces.
+
+    The order comes from one call of ``rng.permutation(n)``; the batches are its pieces
+    ``[0:B]``, ``[B:2B]``, ... with ``B = batch_size``; the last one is shorter when B does not
+    divide n.
+
+    Parameters
+    ----------
+    n : int
+        The number of examples.
+    batch_size : int
+        The batch size B >= 1 (B >= n gives one batch of all examples).
+    rng : numpy.random.Generator
+        The source of the shuffle: exactly one call to ``rng.permutation(n)``.
+
+    Returns
+    -------
+    list of numpy.ndarray of int
+        The index arrays, ``ceil(n / B)`` of them; together they hold every index exactly once.
+    """
+    order = rng.permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+def minibatch_sgd(X, y, learning_rate, batch_size, num_epochs, rng, momentum=0.0):
+    """Minibatch stochastic gradient descent with (heavy-ball) momentum, from w = 0, b = 0.
+
+    Every epoch draws its batches with :func:`minibatches`; every batch makes one step with the
+    gradient ``g`` of the MSE on that batch (:func:`mse_gradients`), for ``w`` and ``b`` alike::
+
+        velocity <- momentum * velocity + g,   parameter <- parameter - learning_rate * velocity
+
+    with both velocities starting at 0 (PyTorch's ``SGD(momentum=...)``). ``momentum = 0`` is
+    plain minibatch SGD, and ``batch_size >= n`` with ``momentum = 0`` is full-batch gradient
+    descent.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    y : array_like, shape (n,)
+    learning_rate : float
+    batch_size : int
+    num_epochs : int
+    rng : numpy.random.Generator
+        Where the shuffles come from (one permutation per epoch).
+    momentum : float, optional
+        The momentum coefficient in [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (num_epochs * ceil(n / batch_size) + 1, d + 1)
+        The path: row 0 is all zeros, row k holds ``(w_1, ..., w_d, b)`` after step k.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = X.shape
+    w, b = np.zeros(d), 0.0
+    v_w, v_b = np.zeros(d), 0.0
+    path = [np.zeros(d + 1)]
+    for _ in range(num_epochs):
+        for batch in minibatches(n, batch_size, rng):
+            dw, db = mse_gradients(X[batch], y[batch], w, b)
+            v_w = momentum * v_w + dw
+            v_b = momentum * v_b + db
+            w = w - learning_rate * v_w
+            b = b - learning_rate * v_b
+            path.append(np.append(w, b))
+    return np.array(path, dtype=np.float64)

@@ -45,9 +45,10 @@ CANARY_COMMENT = "classgrader-canary-hidden-5e1d"
 CANARY_VALUE = "219.9114857"
 CANARY_TEST = f'''
 # {CANARY_COMMENT}
+from classgrader.checks import result_float as _canary_float
 _canary_expected = 31.41592653589793 * 7
-assert abs(forward_difference(lambda t: 3.0 * t, 1.0, 0.5) * 73.30382858376184 - _canary_expected) < 1e-6, \\
-    "the canary check failed"
+_canary_got = _canary_float(forward_difference(lambda t: 3.0 * t, 1.0, 0.5), "forward_difference")
+assert abs(_canary_got * 73.30382858376184 - _canary_expected) < 1e-6, "the canary check failed"
 '''
 #: The scratch courses grade faster with a shorter cell timeout (the endless loops wait for it);
 #: it still leaves an ordinary test cell many times the time it needs on a loaded machine.
@@ -157,12 +158,19 @@ def _scratch(listener: _Listener) -> Course:
 def _run(course: Course, way: str) -> subprocess.CompletedProcess:
     if way == "grade-command":
         # The corpus holds hand-ins that must be quarantined: accepting that, the command exits 0.
-        command = [sys.executable, "-m", "classgrader", "--course", str(course.root), "grade", "--jobs", "2",
-                   "--accept-failures"]
+        done = subprocess.run([sys.executable, "-m", "classgrader", "--course", str(course.root), "grade",
+                               "--jobs", "2", "--accept-failures"], cwd=course.root, capture_output=True,
+                              text=True, timeout=1500, env=tool_environment())
     else:
-        command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
-    done = subprocess.run(command, cwd=course.root, capture_output=True, text=True, timeout=1500,
-                          env=tool_environment())
+        # Plain nbgrader, as an instructor runs it; two processes, each for half of the class (by the
+        # first letter of the student id), share the machine's two cores.
+        halves = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force",
+                                    f"--student={pattern}"], cwd=course.root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=tool_environment())
+                  for pattern in ("[a-l]*", "[!a-l]*")]
+        outputs = [half.communicate(timeout=1500) for half in halves]
+        done = subprocess.CompletedProcess(halves[0].args, max(h.returncode for h in halves),
+                                           "".join(o for o, _ in outputs), "".join(e for _, e in outputs))
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force"],
                    cwd=course.root, capture_output=True, text=True, timeout=900, env=tool_environment())
     return done
@@ -235,6 +243,13 @@ def test_ordinary_students_are_graded_normally(graded_corpus, way):
         assert len(result["status"]) == len(CORPUS) + 2, "every submission must have a status"
 
 
+def _no_process_with(marker: str) -> list[int]:
+    """PIDs on this machine whose command line holds ``marker`` (the test's own excepted)."""
+    from grade.kernel_support import processes_with
+
+    return processes_with(marker)
+
+
 def _expected(course: Course, attack: dict) -> tuple[float, float | None]:
     """(the most the attack may score, the exact score when the entry fixes it)."""
     items = autograded_items(nbformat.read(course.source_notebook(course.assignment(ASSIGNMENT)), as_version=4))
@@ -271,9 +286,10 @@ def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, att
     course = result["course"]
     most, exact = _expected(course, attack)
     score = result["scores"].get(attack["id"], 0.0)
-    assert score <= most, f"the trick gained points: {score} > {most}"
-    if exact is not None:
-        assert score == exact, f"expected exactly {exact} points, got {score}"
+    if "limitation" not in attack:   # a documented limit of the design (README): only flagged
+        assert score <= most, f"the trick gained points: {score} > {most}"
+        if exact is not None:
+            assert score == exact, f"expected exactly {exact} points, got {score}"
     outputs, feedback = _outputs(course, attack["id"]), _feedback(course, attack["id"])
     for secret in LEAK_MARKERS:
         assert secret not in outputs, f"protected content leaked into an output: {secret!r}"
@@ -281,6 +297,10 @@ def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, att
     # docstrings; what must never be there is the hidden tests' code or what they expect.
     for secret in [CANARY_COMMENT, CANARY_VALUE, *result["hidden"]]:
         assert secret not in outputs and secret not in feedback, f"a hidden test leaked: {secret!r}"
+    for text in attack.get("feedback_must_not_contain", []):
+        assert text not in feedback and text not in outputs, f"unsafe content reached the page: {text!r}"
+    if attack.get("leaves_no_process"):
+        assert not _no_process_with(attack["leaves_no_process"]), "a process of the submission outlived it"
     for path in attack.get("writes", []):
         target = Path(path) if Path(path).is_absolute() else course.root / path
         assert not target.exists(), f"the submission wrote outside its folder: {target}"
@@ -289,5 +309,5 @@ def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, att
     if way == "grade-command":
         outcome = result["status"][(attack["id"], ASSIGNMENT)]
         assert outcome["status"] in attack["status"], f"{outcome['status']}: {outcome['reason']}"
-        if attack.get("flagged"):
+        if attack.get("flagged") or "limitation" in attack:
             assert outcome["flags"], "the submission should be flagged for review"

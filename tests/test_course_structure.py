@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import json
 import re
@@ -12,7 +11,7 @@ import nbformat
 import pytest
 
 from classgrader.model.catalogue import catalogue_path, load_catalogue
-from classgrader.model.course import Course, temporary_course
+from classgrader.model.course import Course, import_solutions, temporary_course
 from classgrader.release.release import release
 from classgrader.model.notebooks import autograded_items, clean, is_autograded_test, is_solution_cell, nbgrader_meta
 from conftest import ASSIGNMENTS, COURSE
@@ -38,7 +37,7 @@ def test_every_assignment_has_its_parts(course):
         assignment = course.assignment(name)
         assert course.release_notebook(assignment).exists(), f"release/ lacks {name}: run make release"
         assert catalogue_path(assignment).exists(), f"{name} has no mistake catalogue"
-        importlib.import_module(assignment.solutions_module)
+        import_solutions(assignment.solutions_module)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -105,7 +104,7 @@ def test_catalogue_has_eight_mistakes_and_covers_every_item(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_module_documents_every_function(assignment):
-    module = importlib.import_module(COURSE.assignment(assignment).solutions_module)
+    module = import_solutions(COURSE.assignment(assignment).solutions_module)
     public = [f for name, f in inspect.getmembers(module, inspect.isfunction)
               if not name.startswith("_") and f.__module__ == module.__name__]
     assert public

@@ -5,6 +5,9 @@ They are ordinary nbgrader/nbconvert preprocessors, so everything here holds for
 
 * :class:`RejectMalformed` (sanitize step): a hand-in with a duplicated, deleted or retyped grade
   cell fails *that* submission with a clear reason, instead of aborting the whole run.
+* :class:`KeepReleasedFiles` (sanitize step): the folder where the kernel runs keeps only the
+  files the assignment ships; anything else handed in (a ``classgrader/`` or ``numpy/`` folder, a
+  ``sitecustomize.py``, a link) is removed from it and logged.
 * :class:`JudgedExecute` (replaces nbgrader's ``Execute``): the student's cells run in the sandboxed
   kernel; every autograded test cell is decided by the judge (:mod:`classgrader.grade.judge`) in
   this process, from the gradebook's copy of the test, so no code of the hand-in can change a
@@ -20,22 +23,27 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
+import json
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer
 
+from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
 from classgrader.grade.judge.verdict import judge_cell
+from classgrader.model.course import solutions_on_path
 from classgrader.model.integrity import grade_cell_problems
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
 from classgrader.model.status import ErrorName
 
+#: Most output bytes kept per cell while it runs (CapOutputBytes trims what is kept afterwards).
+OUTPUT_BUDGET = 4 * 2**20
 #: Why the cells after a dead kernel did not run.
 KERNEL_DIED = "the kernel stopped (os._exit, a crash or a resource limit) in an earlier cell"
 #: Why the cells after an uninterruptible cell did not run.
@@ -82,6 +90,33 @@ class RejectMalformed(NbGraderPreprocessor):
         return nb, resources
 
 
+def course_directory(preprocessor) -> CourseDirectory:
+    """The CourseDirectory of the nbgrader app running ``preprocessor`` (through its parents)."""
+    node = preprocessor.parent
+    while node is not None:
+        if isinstance(getattr(node, "coursedir", None), CourseDirectory):
+            return node.coursedir
+        node = node.parent
+    return CourseDirectory(config=preprocessor.config)
+
+
+class KeepReleasedFiles(NbGraderPreprocessor):
+    """Remove from the kernel's folder whatever was handed in that the assignment does not ship
+    (put it in the sanitize step: it runs after nbgrader copied the hand-in's files there)."""
+
+    def preprocess(self, nb, resources):
+        coursedir = course_directory(self)
+        student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
+        allowed = shipped(coursedir.format_path(coursedir.release_directory, ".", assignment),
+                          coursedir.format_path(coursedir.source_directory, ".", assignment), ignore=coursedir.ignore)
+        extra = unreleased(resources["metadata"]["path"], allowed)
+        removed = remove_from(coursedir.format_path(coursedir.autograded_directory, student, assignment), extra)
+        if extra:
+            self.log.warning("%s/%s: not part of the assignment, ignored: %s (removed: %s)",
+                             student, assignment, ", ".join(extra), ", ".join(removed) or "none")
+        return nb, resources
+
+
 class JudgedExecute(Execute):
     """nbgrader's Execute, with every autograded test cell decided by the judge outside the kernel."""
 
@@ -89,9 +124,9 @@ class JudgedExecute(Execute):
         600, help="Seconds one notebook may run in all, on top of the per-cell timeout."
     ).tag(config=True)
 
-    sandbox_kernel = Unicode(
-        "calculus-for-ml-sandbox",
-        help="Kernel spec that runs student code in the sandbox ('' to use the notebook's own kernel).",
+    sandbox = Bool(
+        True, help="Run student code in the forked, sandboxed kernel (False: an ordinary kernel with "
+        "your permissions, for debugging; refused in strict mode).",
     ).tag(config=True)
 
     # nbconvert's preprocess() re-runs NotebookClient.__init__, which resets every trait set on
@@ -101,34 +136,31 @@ class JudgedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
-        self._kernel = self._choose_kernel()
+        solutions_on_path()   # hidden tests may use the reference package; the kernel cannot
+        self._output_bytes: dict[int, int] = {}
+        self._unreachable = ""
         self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
                        if cell_type == "code"}
         return super().preprocess(nb, resources, km)
 
-    def _choose_kernel(self) -> str:
-        if not self.sandbox_kernel:
-            return ""
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-        try:
-            KernelSpecManager().get_kernel_spec(self.sandbox_kernel)
-            return self.sandbox_kernel
-        except NoSuchKernel:
-            message = (f"the sandbox kernel {self.sandbox_kernel!r} is not installed (run "
-                       "`python -m classgrader install-kernel`): student code runs UNSANDBOXED")
-            if os.environ.get("CLASSGRADER_SANDBOX_STRICT") == "1":
-                raise RuntimeError("refusing to grade: " + message) from None
-            self.log.warning("WARNING: %s", message)
-            return ""
-
     def create_kernel_manager(self):
-        from classgrader.grade.kernels import IPCKernelManager
+        from classgrader.grade.kernels import kernel_manager_class
+        from classgrader.grade.sandbox import Sandbox
 
-        self.kernel_manager_class = IPCKernelManager
-        if self._kernel:
-            self.kernel_name = self._kernel
+        self.kernel_manager_class = kernel_manager_class(self.sandbox, Sandbox(config=self.config), self.log)
         return super().create_kernel_manager()
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, within a byte budget per cell (the rest is dropped)."""
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size > OUTPUT_BUDGET:
+            if used <= OUTPUT_BUDGET:
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[more output dropped: over {OUTPUT_BUDGET} bytes]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def _get_timeout(self, cell):
         remaining = max(1, int(self._deadline - time.monotonic()))
@@ -167,11 +199,16 @@ class JudgedExecute(Execute):
         if source is None:
             return [_error(ErrorName.TEST_DID_NOT_RUN, f"the gradebook has no test {grade_id!r} for "
                            "this notebook, so it cannot be judged")]
+        if self._unreachable:
+            return [_error(ErrorName.TEST_DID_NOT_RUN, f"this test could not be judged: {self._unreachable}")]
         deadline = min(self._deadline, time.monotonic() + (self.timeout or self.notebook_budget))
         try:
             hearing = open_hearing(self, self.km.socket_dir, deadline)
         except KernelLost as lost:
-            return self._lost(lost.reason, None)
+            outputs = self._lost(lost.reason, None)
+            if not self._stopped:   # the kernel lives but will not let the judge in: once is enough
+                self._unreachable = lost.reason
+            return outputs
         try:
             verdict = judge_cell(hearing.session, source, grade_id)
         except OutOfTime:

@@ -48,6 +48,8 @@ class Outcome:
     reason: str = ""
     seconds: float = 0.0
     flags: list[str] = field(default_factory=list)
+    #: What was handed in besides the assignment's own files: not given to the kernel.
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def scored(self) -> bool:
@@ -270,17 +272,21 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
 
 
 def _inspect(course: Course, outcome: Outcome) -> None:
-    """Refine a graded outcome: crashes and timeouts from the autograded notebook, flags from the
-    scan of the submission and from tests that did not run as written."""
-    from classgrader.grade.scan import scan_notebook
+    """Refine a graded outcome: crashes and timeouts from the autograded notebook, what was handed
+    in besides the assignment's files, flags from the scan of the hand-in and from tests that did
+    not run as written."""
+    from classgrader.grade.handin import shipped, unreleased
+    from classgrader.grade.scan import scan_handin
     from classgrader.model.notebooks import nbgrader_meta
 
     assignment = course.assignment(outcome.assignment)
     name = f"{assignment.notebook}.ipynb"
-    submitted = nbformat.read(course.folder("submitted") / outcome.student / assignment.name / name, as_version=4)
+    own = [course.folder("release") / assignment.name, course.folder("source") / assignment.name]
+    handed_in = course.folder("submitted") / outcome.student / assignment.name
+    outcome.ignored = unreleased(handed_in, shipped(*own, ignore=course.coursedir().ignore))
     released = nbformat.read(course.release_notebook(assignment), as_version=4) \
         if course.release_notebook(assignment).exists() else nbformat.v4.new_notebook()
-    outcome.flags = scan_notebook(submitted, released)
+    outcome.flags = scan_handin(handed_in, {name: released}, own, outcome.ignored)
     autograded = course.folder("autograded") / outcome.student / assignment.name / name
     if not autograded.exists():
         return

@@ -7,6 +7,7 @@ come from nbgrader's :class:`~nbgrader.coursedir.CourseDirectory`.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import shutil
 import sys
@@ -119,6 +120,24 @@ def temporary_course(course: Course, assignments: list[str] | None = None) -> Pa
         shutil.copytree(course.folder("source") / assignment.name, root / "source" / assignment.name,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return root
+
+
+def solutions_on_path() -> None:
+    """Make the reference package ``solutions`` (next to ``classgrader``) importable here.
+
+    ``solutions`` is not installed into the environment on purpose: site-packages is readable from
+    the grading kernel, the repository is not. Only trusted processes (the grader, the judge, the
+    suite) call this.
+    """
+    root = str(REPO_ROOT)
+    if root not in sys.path:
+        sys.path.append(root)
+
+
+def import_solutions(module_name: str):
+    """Import a module of the reference package (see :func:`solutions_on_path`)."""
+    solutions_on_path()
+    return importlib.import_module(module_name)
 
 
 def tool_environment(environ: dict[str, str] | None = None) -> dict[str, str]:

@@ -46,7 +46,10 @@ def check_submission(submission_dir: Path, source_notebooks: dict[str, nbformat.
             found = ", ".join(handed_in) or "no notebooks"
             reasons.append(f"{filename} {_SAY['missing']} (found: {found}); {_SAY['renamed']}")
             continue
-        reasons.extend(_check_notebook(path, source))
+        try:
+            reasons.extend(_check_notebook(path, source))
+        except Exception as err:  # noqa: BLE001 - one strange hand-in must not stop the class
+            reasons.append(f"{filename} could not be checked ({type(err).__name__}: {str(err)[:200]})")
     return reasons
 
 
@@ -77,11 +80,17 @@ def grade_cell_problems(nb: nbformat.NotebookNode, expected: dict[str, str]) -> 
     :class:`classgrader.grade.preprocessors.RejectMalformed`, so both say the same thing.
     """
     seen: dict[str, list[str]] = {}
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id:
-            seen.setdefault(grade_id, []).append(cell.cell_type)
     problems = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is not None and not isinstance(meta, dict):
+            problems.append(f"cell {index + 1} has malformed nbgrader metadata")
+            continue
+        grade_id = (meta or {}).get("grade_id")
+        if grade_id is not None and not isinstance(grade_id, str):
+            problems.append(f"cell {index + 1} has a malformed grade_id ({type(grade_id).__name__})")
+        elif grade_id:
+            seen.setdefault(grade_id, []).append(cell.cell_type)
     for grade_id, cell_type in sorted(expected.items()):
         types = seen.get(grade_id, [])
         if not types:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib
 import inspect
 import textwrap
 from typing import Iterator
@@ -71,7 +70,9 @@ def fill_from_solutions(release: NotebookNode, module_name: str) -> NotebookNode
     LookupError
         If the module lacks a name that a solution cell defines.
     """
-    module = importlib.import_module(module_name)
+    from classgrader.model.course import import_solutions
+
+    module = import_solutions(module_name)
     filled = copy.deepcopy(release)
     for cell in _solution_code_cells(filled):
         names = defined_names(cell.source)

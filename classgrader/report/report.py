@@ -115,6 +115,18 @@ def _canvas_section(course: Course, grades: Path, out: Path, roster: Path | None
     return lines + [f"* {warning}" for warning in canvas.warnings] + [""]
 
 
+def _review_section(statuses: list[dict]) -> list[str]:
+    """Every flag of the scan (each names the file and the line) and every file that was handed in
+    besides the assignment's own (ignored when grading), per submission."""
+    lines = ["", "## Flags and ignored files, per submission", ""]
+    listed = [s for s in statuses if s.get("flags") or s.get("ignored")]
+    for s in listed:
+        lines.append(f"### {s['student']} / {s['assignment']}")
+        lines += [""] + [f"- flag: {flag}" for flag in s.get("flags", [])]
+        lines += [f"- ignored (not part of the assignment): `{path}`" for path in s.get("ignored", [])] + [""]
+    return lines if listed else lines + ["None."]
+
+
 def write_report(course: Course, out: Path | None = None, roster: Path | None = None) -> Path:
     """Write grades.csv, canvas.csv (with a roster) and report.md (with plots); returns the report's path."""
     out = out or course.root / "reports"
@@ -167,6 +179,7 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
             lines.append(f"| {s['student']} | {s['assignment']} | {s['status']} | {s['reason'].replace('|', '/')[:300]} |")
     else:
         lines.append("None: every submission was graded normally.")
+    lines += _review_section(statuses)
     lines += ["", *canvas]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -52,6 +52,13 @@ def check_finite_number(value, name: str) -> float:
     return float(value)
 
 
+def check_name(value, name: str) -> str:
+    """Require a non-empty string, such as a variable name shown in a label ("w", "\\sigma")."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string; got {_describe(value)}")
+    return value
+
+
 def check_int(value, name: str, minimum: int) -> int:
     """Require an integer (not a bool) that is at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -213,6 +220,27 @@ def evaluate_gradient(grad, W: np.ndarray, B: np.ndarray, name: str = "grad"):
             )
         parts.append(np.full(W.shape, arr) if arr.ndim == 0 else arr)
     return parts[0], parts[1]
+
+
+def evaluate_gradient_pointwise(grad, W: np.ndarray, B: np.ndarray, name: str = "grad"):
+    """Evaluate ``grad(w, b) -> [df/dw, df/db]`` at every grid point, one point at a time.
+
+    ``grad`` only ever receives two Python floats, so a gradient written for a single point
+    (``np.array([2 * w, 2 * b])``, ``float(...)`` inside) works. Returns ``(dW, dB)`` shaped like ``W``.
+    """
+    dW = np.empty(W.shape, dtype=np.float64)
+    dB = np.empty(W.shape, dtype=np.float64)
+    for index in np.ndindex(W.shape):
+        w, b = float(W[index]), float(B[index])
+        try:
+            value = np.array(grad(w, b), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}(w, b) failed at the point ({w:g}, {b:g}): {exc}") from exc
+        if value.shape != (2,):
+            raise ValueError(f"{name}(w, b) must return two numbers [df/dw, df/db] for one point; "
+                             f"got shape {value.shape} at ({w:g}, {b:g})")
+        dW[index], dB[index] = value
+    return dW, dB
 
 
 def evaluate_1d(func, xs: np.ndarray, name: str = "f") -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Derivatives: a function with its tangent lines, and the error of finite differences.
+"""Derivatives: tangent lines, Taylor approximations, and the error of finite differences.
 
 Run as a script::
 
     python tools/ml-visualizations/derivatives.py --function sin --x 1.0 --out error.png
     python tools/ml-visualizations/derivatives.py --kind tangents --out tangents.png
+    python tools/ml-visualizations/derivatives.py --kind taylor --function exp --x 0 --out taylor.png
 """
 
 if __package__ in (None, ""):
@@ -16,15 +17,26 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from mlviz._checks import (
-    check_axes, check_callable, check_int, check_out_path, check_range, check_series_dict,
-    check_vector, evaluate_1d,
+    check_axes, check_callable, check_finite_number, check_int, check_name, check_out_path,
+    check_range, check_series_dict, check_vector, evaluate_1d,
 )
 from mlviz._style import CYCLE, PALETTE, save_figure, style_context
 
-__all__ = ["plot_function_and_tangents", "plot_difference_error"]
+__all__ = ["plot_function_and_tangents", "plot_taylor_approximants", "plot_difference_error"]
 
 
-def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), num=400, ax=None):
+def _curve(f, lo, hi, num, ax, variable, name):
+    """Check the arguments every one-variable picture shares; return the sampled curve and names."""
+    num = check_int(num, "num", 2)
+    check_axes(ax)
+    var = check_name(variable, "variable")
+    fn = check_name(name, "name")
+    xs = np.linspace(lo, hi, num)
+    return xs, evaluate_1d(f, xs, "f"), var, fn
+
+
+def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), num=400, ax=None,
+                               variable="x", name="f"):
     """Plot ``f``, its derivative ``df`` (dashed) and a tangent segment at each point.
 
     Parameters
@@ -41,6 +53,11 @@ def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), 
         Number of sample points of the curves (at least 2).
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is created when omitted.
+    variable : str, default "x"
+        Name of the input in the labels, e.g. ``"z"`` for an activation function
+        (mathtext, without the dollar signs).
+    name : str, default "f"
+        Name of the function in the labels, e.g. ``"\\sigma"`` (mathtext).
 
     Returns
     -------
@@ -51,18 +68,15 @@ def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), 
     ------
     ValueError
         If ``f`` or ``df`` is not callable, ``x_range`` is not ``(low, high)``,
-        ``points`` is not a non-empty 1-D array of finite numbers, ``num < 2``, or
-        ``ax`` is not an Axes.
+        ``points`` is not a non-empty 1-D array of finite numbers, ``num < 2``,
+        ``variable`` or ``name`` is not a non-empty string, or ``ax`` is not an
+        Axes.
     """
     check_callable(f, "f", "f(x)")
     check_callable(df, "df", "df(x) (the derivative of f)")
     lo, hi = check_range(x_range, "x_range")
     pts = check_vector(points, "points")
-    num = check_int(num, "num", 2)
-    check_axes(ax)
-
-    xs = np.linspace(lo, hi, num)
-    ys = evaluate_1d(f, xs, "f")
+    xs, ys, var, fn = _curve(f, lo, hi, num, ax, variable, name)
     dys = evaluate_1d(df, xs, "df")
     f_pts = evaluate_1d(f, pts, "f")
     slopes = evaluate_1d(df, pts, "df")
@@ -73,20 +87,105 @@ def plot_function_and_tangents(f, df, x_range=(-3, 3), points=(-1.0, 0.5, 2.0), 
             fig, ax = plt.subplots(figsize=(7, 4.5))
         else:
             fig = ax.figure
-        ax.plot(xs, ys, color=PALETTE["black"], label="$f(x)$")
-        ax.plot(xs, dys, color=PALETTE["sky_blue"], linestyle="--", label="$f'(x)$ (derivative)")
+        ax.plot(xs, ys, color=PALETTE["black"], label=f"${fn}({var})$")
+        ax.plot(xs, dys, color=PALETTE["sky_blue"], linestyle="--",
+                label=f"${fn}'({var})$ (derivative)")
         tangent_colors = [c for c in CYCLE if c not in (PALETTE["black"], PALETTE["sky_blue"])]
         for i, (x0, y0, m) in enumerate(zip(pts, f_pts, slopes)):
             color = tangent_colors[i % len(tangent_colors)]
             seg = np.array([x0 - half, x0 + half])
             ax.plot(seg, y0 + m * (seg - x0), color=color, linewidth=2.5,
-                    label=f"tangent at $x = {x0:g}$ (slope {m:.2f})")
+                    label=f"tangent at ${var} = {x0:g}$ (slope {m:.2f})")
             ax.plot([x0], [y0], "o", color=color, markeredgecolor="black", zorder=3)
         ax.axhline(0.0, color="0.5", linewidth=0.8)
-        ax.set_xlabel("$x$")
+        ax.set_xlabel(f"${var}$")
         ax.set_ylabel("$y$")
-        ax.set_title("$f(x)$, its derivative $f'(x)$ and tangent lines")
+        ax.set_title(f"${fn}({var})$, its derivative ${fn}'({var})$ and tangent lines")
         ax.legend(loc="best")
+    return fig, ax
+
+
+def plot_taylor_approximants(f, x0, slope, curvature, x_range=None, num=400, ax=None,
+                             variable="x", name="f"):
+    """Plot ``f`` with its first- and second-order Taylor approximations around ``x0``.
+
+    First order (the tangent): ``f(x0) + f'(x0) (x - x0)``. Second order:
+    ``f(x0) + f'(x0) (x - x0) + 1/2 f''(x0) (x - x0)**2``, a parabola that also
+    follows the bending of ``f``. Near ``x0`` both hug the curve; further away the
+    tangent leaves it first. The y-axis is fitted to ``f`` (with a margin), so
+    approximants that run far away are cut at the frame instead of squashing ``f``.
+
+    Parameters
+    ----------
+    f : callable
+        The function, ``f(x)``; vectorised (``np.exp``) or scalar-only (``math.exp``).
+    x0 : float
+        The point of expansion.
+    slope, curvature : float
+        ``f'(x0)`` and ``f''(x0)``.
+    x_range : tuple of float, optional
+        Interval ``(low, high)`` drawn; it must contain ``x0`` strictly inside.
+        Default ``(x0 - 2, x0 + 2)``.
+    num : int, default 400
+        Number of sample points (at least 2).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure is created when omitted.
+    variable : str, default "x"
+        Name of the input in the labels (mathtext, without dollar signs).
+    name : str, default "f"
+        Name of the function in the labels (mathtext).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : matplotlib.axes.Axes
+        ``ax.lines`` holds, in order: ``f``, the first-order approximation, the
+        second-order approximation and the marker at ``(x0, f(x0))``.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not callable or not finite at ``x0``, ``x0``, ``slope`` or
+        ``curvature`` is not a finite number, ``x_range`` is not ``(low, high)``
+        around ``x0``, ``num < 2``, a name is not a non-empty string, or ``ax``
+        is not an Axes.
+    """
+    check_callable(f, "f", "f(x)")
+    x0 = check_finite_number(x0, "x0")
+    slope = check_finite_number(slope, "slope")
+    curvature = check_finite_number(curvature, "curvature")
+    lo, hi = check_range((x0 - 2.0, x0 + 2.0) if x_range is None else x_range, "x_range")
+    if not lo < x0 < hi:
+        raise ValueError(f"x_range = ({lo:g}, {hi:g}) must contain x0 = {x0:g} strictly inside")
+    xs, ys, var, fn = _curve(f, lo, hi, num, ax, variable, name)
+    f0 = float(evaluate_1d(f, np.array([x0]), "f")[0])
+    if not np.isfinite(f0):
+        raise ValueError(f"f(x0) must be finite; got f({x0:g}) = {f0!r}")
+    first = f0 + slope * (xs - x0)
+    second = first + 0.5 * curvature * (xs - x0) ** 2
+    shown = ys[np.isfinite(ys)]
+    low, high = (shown.min(), shown.max()) if shown.size else (f0 - 1.0, f0 + 1.0)
+    margin = 0.3 * (high - low) if high > low else 1.0
+
+    with style_context():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+        else:
+            fig = ax.figure
+        ax.plot(xs, ys, color=PALETTE["black"], linewidth=2.5, label=f"${fn}({var})$")
+        ax.plot(xs, first, color=PALETTE["blue"], linestyle="--",
+                label=f"first order: ${fn}({var}_0) + {fn}'({var}_0)\\,({var} - {var}_0)$")
+        ax.plot(xs, second, color=PALETTE["vermillion"], linestyle="-.",
+                label=f"second order: $\\ldots + \\frac{{1}}{{2}}\\,{fn}''({var}_0)\\,({var} - {var}_0)^2$")
+        ax.plot([x0], [f0], "o", color=PALETTE["black"], markeredgecolor="black", zorder=3,
+                label=f"${var}_0 = {x0:g}$")
+        ax.axvline(x0, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(low - margin, high + margin)
+        ax.set_xlabel(f"${var}$")
+        ax.set_ylabel("$y$")
+        ax.set_title(f"Taylor approximations of ${fn}$ around ${var}_0 = {x0:g}$")
+        ax.legend(loc="best", fontsize=9)
     return fig, ax
 
 
@@ -215,13 +314,16 @@ def main(argv=None):
     from mlviz._examples import FUNCTIONS_1D
 
     parser = argparse.ArgumentParser(
-        description="Draw the finite-difference error (V shape) or a function with tangents.")
+        description="Draw the finite-difference error (V shape), a function with tangents, or its "
+                    "first- and second-order Taylor approximations.")
     parser.add_argument("--function", choices=sorted(FUNCTIONS_1D), default="sin",
                         help="the function f (default: sin)")
     parser.add_argument("--x", type=float, default=1.0,
-                        help="point where the derivative is approximated (kind=error; default 1.0)")
-    parser.add_argument("--kind", choices=("error", "tangents"), default="error",
-                        help="error: |error| vs h on log-log axes; tangents: f, f' and tangents")
+                        help="point where the derivative is approximated, or the point of "
+                             "expansion (kind=error or taylor; default 1.0)")
+    parser.add_argument("--kind", choices=("error", "tangents", "taylor"), default="error",
+                        help="error: |error| vs h on log-log axes; tangents: f, f' and tangents; "
+                             "taylor: f with its Taylor approximations of order 1 and 2 at --x")
     parser.add_argument("--points", type=float, nargs="+", default=[-1.0, 0.5, 2.0],
                         help="tangent points (kind=tangents; default -1 0.5 2)")
     parser.add_argument("--out", default=None,
@@ -234,6 +336,10 @@ def main(argv=None):
             hs = np.logspace(-16, 0, 65)
             fig, _ = plot_difference_error(hs, _demo_errors(f, df, args.x, hs))
             fig.axes[0].set_title(f"Finite-difference error of {args.function}' at x = {args.x:g}")
+        elif args.kind == "taylor":
+            step = 1e-4  # f'' by a central difference of the exact f' (a demo, not the course's answer)
+            curvature = (df(args.x + step) - df(args.x - step)) / (2 * step)
+            fig, _ = plot_taylor_approximants(f, args.x, df(args.x), curvature)
         else:
             fig, _ = plot_function_and_tangents(f, df, points=args.points)
         path = save_figure(fig, out)

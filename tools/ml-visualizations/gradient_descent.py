@@ -26,7 +26,7 @@ from mlviz._checks import (
 from mlviz._style import CMAP, CYCLE, END_COLOR, PATH_COLOR, START_COLOR, save_figure, style_context
 
 __all__ = [
-    "plot_descent_path", "plot_learning_rate_panels", "plot_loss_curves",
+    "plot_descent_path", "plot_descent_paths", "plot_learning_rate_panels", "plot_loss_curves",
     "animate_descent", "learning_rate_slider",
 ]
 
@@ -139,13 +139,28 @@ def _draw_path(ax, path, label="path"):
     return line
 
 
-def _label_axes(ax):
-    ax.set_xlabel("$w$")
-    ax.set_ylabel("$b$")
+def _check_axis_labels(axis_labels):
+    if (not isinstance(axis_labels, (tuple, list)) or len(axis_labels) != 2
+            or not all(isinstance(t, str) for t in axis_labels)):
+        raise ValueError(f"axis_labels must be two strings (horizontal, vertical); got {axis_labels!r}")
+    return tuple(axis_labels)
+
+
+def _label_axes(ax, axis_labels=("$w$", "$b$")):
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+
+
+def _frame(ax, window, axis_labels=("$w$", "$b$")):
+    """Show exactly ``window`` with equal scales (arrows look perpendicular to the contours)."""
+    ax.set_xlim(window[0], window[1])
+    ax.set_ylim(window[2], window[3])
+    ax.set_aspect("equal", adjustable="box")
+    _label_axes(ax, axis_labels)
 
 
 # --------------------------------------------------------------------------- public API
-def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None):
+def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None, axis_labels=("$w$", "$b$")):
     """Draw a gradient-descent path on the contour lines of ``f``.
 
     Parameters
@@ -164,6 +179,8 @@ def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None):
     window : tuple of float, optional
         ``(w_lo, w_hi, b_lo, b_hi)`` to show; default: a square around the
         path's bounding box with 15 % padding. Parts of the path outside the window are clipped.
+    axis_labels : pair of str, default ("$w$", "$b$")
+        The names of the two coordinates, as the text calls them (e.g. ``("$x$", "$y$")``).
 
     Returns
     -------
@@ -184,6 +201,7 @@ def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None):
     if title is not None and not isinstance(title, str):
         raise ValueError(f"title must be a string or None; got {type(title).__name__}")
     window = _window(pts) if window is None else _check_window(window)
+    axis_labels = _check_axis_labels(axis_labels)
     check_axes(ax)
     W, B, Z, levels = _contour_data(f, window, levels)
 
@@ -194,16 +212,13 @@ def plot_descent_path(f, path, ax=None, levels=20, title=None, window=None):
             fig = ax.figure
         _draw_path(ax, pts, label=f"path ({len(pts) - 1} steps)")
         _draw_contours(ax, W, B, Z, levels)
-        ax.set_xlim(window[0], window[1])
-        ax.set_ylim(window[2], window[3])
-        ax.set_aspect("equal", adjustable="box")
-        _label_axes(ax)
+        _frame(ax, window, axis_labels)
         ax.set_title(title if title is not None else f"Gradient descent: {len(pts) - 1} steps")
         ax.legend(loc="best")
     return fig, ax
 
 
-def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None):
+def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None, axis_labels=("$w$", "$b$")):
     """One panel per learning rate: contours of ``f`` and the descent path.
 
     All panels show the same square window around the start points and every
@@ -237,6 +252,8 @@ def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None):
         One axes per path; a new 1-row figure is created when omitted.
     verdicts : sequence of str, optional
         One word per path for the titles; derived by the rule above when omitted.
+    axis_labels : pair of str, default ("$w$", "$b$")
+        The names of the two coordinates, as the text calls them (e.g. ``("$x$", "$y$")``).
 
     Returns
     -------
@@ -278,6 +295,7 @@ def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None):
             raise ValueError(f"ax must hold {len(paths)} axes, one per path; got {len(axes)}")
         for a in axes:
             check_axes(a, "each element of ax")
+    axis_labels = _check_axis_labels(axis_labels)
     window = _common_window(pts, derived)
     W, B, Z, levels = _contour_data(f, window, 20)
 
@@ -291,17 +309,84 @@ def plot_learning_rate_panels(f, paths, learning_rates, ax=None, verdicts=None):
         for a, p, rate, word in zip(axes, pts, rates, verdicts):
             _draw_path(a, p, label="path")
             _draw_contours(a, W, B, Z, levels)
-            a.set_xlim(window[0], window[1])
-            a.set_ylim(window[2], window[3])
-            a.set_aspect("equal", adjustable="box")
-            _label_axes(a)
+            _frame(a, window, axis_labels)
             a.set_title(f"η = {rate:g}: {word}")
         axes[0].legend(loc="best", fontsize=9)
         fig.suptitle("Gradient descent with different learning rates η")
     return fig, axes
 
 
-def plot_loss_curves(losses_by_label, ax=None):
+def plot_descent_paths(f, paths_by_label, ax=None, levels=20, title=None, window=None,
+                       axis_labels=("$w$", "$b$")):
+    """Draw several labelled paths on one contour plot of ``f``, to compare methods.
+
+    Each path is drawn as ``'o-'`` in its own colour with its number of steps in the legend;
+    the common start is marked once (from the first path).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(W, B)`` taking two equally shaped arrays and returning that shape.
+    paths_by_label : dict of str to array_like, shape (n_i, 2)
+        Label (e.g. ``"Newton"``) -> the visited points, all finite, ``n_i >= 1``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure is created when omitted.
+    levels : int or array_like, default 20
+        Number of contour lines (spread evenly over the shown values of ``f``)
+        or the increasing contour values themselves.
+    title : str, optional
+        Axes title; default ``"Descent paths compared"``.
+    window : tuple of float, optional
+        ``(w_lo, w_hi, b_lo, b_hi)``; default: a square around all paths with 15 % padding.
+    axis_labels : pair of str, default ("$w$", "$b$")
+        The names of the two coordinates.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : matplotlib.axes.Axes
+        ``ax.lines[i]`` holds exactly the points of the i-th path, in the dict's order.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not callable, ``paths_by_label`` is not a non-empty dict of finite
+        ``(n, 2)`` arrays, ``levels``, ``window`` or ``axis_labels`` is malformed, ``title`` is
+        not a string, or ``ax`` is not an Axes.
+    """
+    check_callable(f, "f", "f(W, B) -> array")
+    if not isinstance(paths_by_label, dict) or not paths_by_label:
+        raise ValueError("paths_by_label must be a non-empty dict label -> (n, 2) path")
+    paths = {str(label): check_path(p, f"paths_by_label[{label!r}]") for label, p in paths_by_label.items()}
+    levels = _check_levels(levels)
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"title must be a string or None; got {type(title).__name__}")
+    axis_labels = _check_axis_labels(axis_labels)
+    window = _window(np.vstack(list(paths.values()))) if window is None else _check_window(window)
+    check_axes(ax)
+    W, B, Z, levels = _contour_data(f, window, levels)
+
+    with style_context():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+        else:
+            fig = ax.figure
+        markers = "osD^vP"
+        for i, (label, pts) in enumerate(paths.items()):
+            ax.plot(pts[:, 0], pts[:, 1], "-", marker=markers[i % len(markers)], markersize=4,
+                    linewidth=1.5, color=CYCLE[i % len(CYCLE)], label=f"{label} ({len(pts) - 1} step{'' if len(pts) == 2 else 's'})")
+        first = next(iter(paths.values()))
+        ax.plot(first[0, 0], first[0, 1], "o", color=START_COLOR, markersize=11,
+                markeredgecolor="black", zorder=4, label="start")
+        _draw_contours(ax, W, B, Z, levels)
+        _frame(ax, window, axis_labels)
+        ax.set_title(title if title is not None else "Descent paths compared")
+        ax.legend(loc="best")
+    return fig, ax
+
+
+def plot_loss_curves(losses_by_label, ax=None, xlabel="iteration $k$", ylabel="loss $f(w_k, b_k)$",
+                     title="Loss during gradient descent"):
     """Plot loss against iteration for several runs, log-scale y.
 
     Parameters
@@ -312,6 +397,9 @@ def plot_loss_curves(losses_by_label, ax=None):
         run needs at least one positive finite loss.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is created when omitted.
+    xlabel, ylabel, title : str, optional
+        The axis labels and the title (say what the steps and the loss are, e.g. for a
+        network: ``"training step"`` and ``"hinge loss"``).
 
     Returns
     -------
@@ -322,9 +410,12 @@ def plot_loss_curves(losses_by_label, ax=None):
     ------
     ValueError
         If ``losses_by_label`` is not a non-empty dict of 1-D arrays with a
-        positive value each, or ``ax`` is not an Axes.
+        positive value each, a label or the title is not a string, or ``ax`` is not an Axes.
     """
     series = check_series_dict(losses_by_label, "losses_by_label")
+    for name, text in (("xlabel", xlabel), ("ylabel", ylabel), ("title", title)):
+        if not isinstance(text, str):
+            raise ValueError(f"{name} must be a string; got {type(text).__name__}")
     check_axes(ax)
     with style_context():
         if ax is None:
@@ -336,9 +427,9 @@ def plot_loss_curves(losses_by_label, ax=None):
             ax.plot(np.arange(losses.size), shown, "o-", markersize=3,
                     color=CYCLE[i % len(CYCLE)], label=label)
         ax.set_yscale("log")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel("loss $f(w_k, b_k)$")
-        ax.set_title("Loss during gradient descent")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
         ax.legend(loc="best")
     return fig, ax
 
@@ -391,10 +482,7 @@ def animate_descent(f, path, out_path, fps=5, dpi=80):
                            label="trail")
         (point,) = ax.plot([], [], "X", color=END_COLOR, markersize=13, markeredgecolor="black",
                            label="current point", zorder=5)
-        ax.set_xlim(window[0], window[1])
-        ax.set_ylim(window[2], window[3])
-        ax.set_aspect("equal", adjustable="box")
-        _label_axes(ax)
+        _frame(ax, window)
         ax.legend(loc="upper left", fontsize=9)  # fixed: "best" is searched anew in every frame
         title = ax.set_title(f"Gradient descent: step {len(pts) - 1} of {len(pts) - 1}")
         fig.tight_layout()  # once, with the longest title, so no frame is cropped

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from mlviz._checks import (
-    check_axes, check_callable, check_finite_number, check_int, check_out_path,
-    check_range, evaluate_gradient, evaluate_grid,
+    check_axes, check_callable, check_finite_number, check_int, check_name, check_out_path,
+    check_range, evaluate_gradient, evaluate_gradient_pointwise, evaluate_grid,
 )
 from mlviz._style import CMAP, PALETTE, save_figure, style_context
 
@@ -120,7 +120,7 @@ def plot_loss_surface_with_slice(f, w_range=(-10, 10), b_range=(-10, 10), fixed_
 
 
 def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, arrow_every=10,
-                        ax=None):
+                        ax=None, names=("w", "b"), pointwise=False):
     """Draw the gradient ∇f as arrows over the filled contours of ``f``.
 
     Parameters
@@ -128,7 +128,9 @@ def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, 
     f : callable
         ``f(W, B)`` taking two equally shaped arrays and returning that shape.
     grad : callable
-        ``grad(W, B) -> (dW, dB)``, the partial derivatives as two arrays.
+        ``grad(W, B) -> (dW, dB)``, the partial derivatives as two arrays; with
+        ``pointwise=True`` instead ``grad(w, b) -> [df/dw, df/db]`` for one point,
+        called with two Python floats at each arrow.
     w_range, b_range : tuple of float, default (-10, 10)
         Plotted intervals ``(low, high)``.
     num : int, default 100
@@ -141,6 +143,12 @@ def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, 
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is created when omitted. The colour bar
         takes its space from this axes.
+    names : pair of str, default ("w", "b")
+        Names of the two inputs in the axis labels, colour bar, title and legend
+        (mathtext without dollar signs), e.g. ``("x", "y")``.
+    pointwise : bool, default False
+        Call ``grad`` once per arrow with two numbers instead of once with the
+        grid arrays: for gradient functions written for a single point.
 
     Returns
     -------
@@ -151,11 +159,14 @@ def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, 
     ------
     ValueError
         If ``f`` or ``grad`` is not callable or returns the wrong shape, a range
-        is not ``(low, high)``, ``num < 2``, ``arrow_every < 1``, or ``ax`` is not
-        an Axes.
+        is not ``(low, high)``, ``num < 2``, ``arrow_every < 1``, ``names`` is not
+        a pair of non-empty strings, or ``ax`` is not an Axes.
     """
     check_callable(f, "f", "f(W, B) -> array")
-    check_callable(grad, "grad", "grad(W, B) -> (dW, dB)")
+    check_callable(grad, "grad", "grad(w, b) -> [df/dw, df/db]" if pointwise else "grad(W, B) -> (dW, dB)")
+    if not isinstance(names, (tuple, list)) or len(names) != 2:
+        raise ValueError(f"names must be a pair of strings such as ('w', 'b'); got {names!r}")
+    u, v = (check_name(n, "names") for n in names)
     w_lo, w_hi = check_range(w_range, "w_range")
     b_lo, b_hi = check_range(b_range, "b_range")
     num = check_int(num, "num", 2)
@@ -166,7 +177,10 @@ def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, 
     Z = evaluate_grid(f, W, B)
     first = ((num - 1) % arrow_every) // 2  # centre the arrow sub-grid in the plot
     Wq, Bq = W[first::arrow_every, first::arrow_every], B[first::arrow_every, first::arrow_every]
-    dW, dB = evaluate_gradient(grad, Wq, Bq)
+    if pointwise:
+        dW, dB = evaluate_gradient_pointwise(grad, Wq, Bq)
+    else:
+        dW, dB = evaluate_gradient(grad, Wq, Bq)
 
     with style_context():
         if ax is None:
@@ -178,15 +192,15 @@ def plot_gradient_field(f, grad, w_range=(-10, 10), b_range=(-10, 10), num=100, 
         ax.contour(W, B, Z, levels=filled.levels, colors="black", linewidths=0.5, alpha=0.5)
         ax.quiver(Wq, Bq, dW, dB, color="white", edgecolor="black", linewidth=0.6,
                   angles="xy", pivot="tail", zorder=3)
-        fig.colorbar(filled, ax=ax, label="$f(w, b)$")
+        fig.colorbar(filled, ax=ax, label=f"$f({u}, {v})$")
         ax.set_aspect("equal")
         ax.set_xlim(w_lo, w_hi)
         ax.set_ylim(b_lo, b_hi)
-        ax.set_xlabel("$w$")
-        ax.set_ylabel("$b$")
-        ax.set_title("Gradient $\\nabla f(w, b)$: points uphill, across the contours")
-        arrow = Line2D([], [], linestyle="none", marker="$\\rightarrow$", markersize=16,
-                       color="black", label="$\\nabla f = (\\partial f/\\partial w,\\ \\partial f/\\partial b)$")
+        ax.set_xlabel(f"${u}$")
+        ax.set_ylabel(f"${v}$")
+        ax.set_title(f"Gradient $\\nabla f({u}, {v})$: points uphill, across the contours")
+        arrow = Line2D([], [], linestyle="none", marker="$\\rightarrow$", markersize=16, color="black",
+                       label=f"$\\nabla f = (\\partial f/\\partial {u},\\ \\partial f/\\partial {v})$")
         ax.legend(handles=[arrow], loc="upper right", framealpha=0.9)
         ax.grid(False)
     return fig, ax

@@ -14,11 +14,12 @@ import sys
 
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.colors import LogNorm
 
 from mlviz._checks import (
     check_axes, check_int, check_out_path, check_path, check_range, check_vector,
 )
-from mlviz._style import CMAP, END_COLOR, PALETTE, PATH_COLOR, START_COLOR, save_figure, style_context
+from mlviz._style import CMAP, CYCLE, END_COLOR, PALETTE, PATH_COLOR, START_COLOR, save_figure, style_context
 
 __all__ = ["plot_fit_during_training", "plot_regression_loss_surface"]
 
@@ -110,8 +111,12 @@ def plot_fit_during_training(x, y, snapshots, ax=None):
     return fig, ax
 
 
-def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, num=80, ax=None):
+def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, num=80, ax=None,
+                                 path_label=None, paths=None):
     """Contours of the mean squared error L(w, b) = mean((w x + b - y)^2).
+
+    The contour values are spaced geometrically above the minimum, from 1e-5 of the shown range
+    up, so that the floor of a long narrow valley gets contour lines too.
 
     Parameters
     ----------
@@ -119,6 +124,12 @@ def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, nu
         The data, same shape, finite; ``x`` needs two distinct values.
     path : array_like, shape (k, 2), optional
         Gradient-descent iterates ``(w, b)`` to draw on top.
+    path_label : str, optional
+        The legend entry of ``path``; default ``"gradient descent (<k - 1> steps)"``. Say so here
+        when the path shows only every m-th step.
+    paths : dict of str to array_like, optional
+        More labelled paths ``(k_i, 2)`` to draw, each in its own colour (e.g. full-batch and
+        minibatch descent side by side); drawn after ``path``.
     w_range, b_range : tuple of float, optional
         Plotted intervals; by default they cover the minimum and the path with
         20 % padding (or ± max(1, |w*|) and ± max(1, |b*|) around the minimum).
@@ -131,26 +142,33 @@ def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, nu
     -------
     fig : matplotlib.figure.Figure
     ax : matplotlib.axes.Axes
-        If ``path`` is given, ``ax.lines[0]`` holds exactly its points.
+        The paths come first in ``ax.lines``: ``path`` (if given), then those of ``paths``, each
+        holding exactly its points.
 
     Raises
     ------
     ValueError
         If ``x``/``y`` are malformed or of different shapes, all ``x`` are equal,
-        ``path`` is not a finite ``(k, 2)`` array, a range is not ``(low, high)``,
-        ``num < 2``, or ``ax`` is not an Axes.
+        ``path`` or a path of ``paths`` is not a finite ``(k, 2)`` array, a label is not a
+        string, a range is not ``(low, high)``, ``num < 2``, or ``ax`` is not an Axes.
     """
     x, y = _check_xy(x, y)
     w_opt, b_opt, l_opt = _least_squares(x, y)
     pts = None if path is None else check_path(path)
+    if path_label is not None and not isinstance(path_label, str):
+        raise ValueError(f"path_label must be a string or None; got {type(path_label).__name__}")
+    if paths is not None and not isinstance(paths, dict):
+        raise ValueError(f"paths must be a dict label -> (k, 2) path; got {type(paths).__name__}")
+    others = {str(k): check_path(v, f"paths[{k!r}]") for k, v in (paths or {}).items()}
+    drawn = ([pts] if pts is not None else []) + list(others.values())
     num = check_int(num, "num", 2)
     check_axes(ax)
     if w_range is None or b_range is None:
-        if pts is None:
+        if not drawn:
             auto = (w_opt - max(1.0, abs(w_opt)), w_opt + max(1.0, abs(w_opt)),
                     b_opt - max(1.0, abs(b_opt)), b_opt + max(1.0, abs(b_opt)))
         else:
-            both = np.vstack([pts, [[w_opt, b_opt]]])
+            both = np.vstack(drawn + [[[w_opt, b_opt]]])
             lo, hi = both.min(axis=0), both.max(axis=0)
             pad = np.maximum(0.2 * (hi - lo), 0.5)
             auto = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
@@ -159,7 +177,9 @@ def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, nu
 
     W, B = np.meshgrid(np.linspace(w_lo, w_hi, num), np.linspace(b_lo, b_hi, num))
     L = _mse_grid(x, y, W, B)
-    levels = l_opt + (L.max() - l_opt) * np.linspace(0.0, 1.0, 17)[1:] ** 2  # dense near the minimum
+    span = max(float(L.max()) - l_opt, 1e-12)
+    levels = l_opt + span * np.geomspace(1e-5, 1.0, 16)  # geometric: the valley floor gets lines too
+    norm = LogNorm(vmin=levels[0], vmax=levels[-1]) if levels[0] > 0 else None
 
     with style_context():
         if ax is None:
@@ -168,11 +188,19 @@ def plot_regression_loss_surface(x, y, path=None, w_range=None, b_range=None, nu
             fig = ax.figure
         if pts is not None:
             ax.plot(pts[:, 0], pts[:, 1], "o-", color=PATH_COLOR, markersize=4, linewidth=1.5,
-                    label=f"gradient descent ({len(pts) - 1} steps)", zorder=4)
-            ax.plot(pts[0, 0], pts[0, 1], "o", color=START_COLOR, markersize=11,
+                    label=path_label or f"gradient descent ({len(pts) - 1} steps)", zorder=4)
+        markers = "sD^vP"
+        for i, (label, other) in enumerate(others.items()):
+            colour = CYCLE[(i + 1) % len(CYCLE)]
+            ax.plot(other[:, 0], other[:, 1], "-", marker=markers[i % len(markers)], color=colour,
+                    markersize=3.5, linewidth=1.2, alpha=0.9, label=label, zorder=4)
+        if drawn:
+            ax.plot(drawn[0][0, 0], drawn[0][0, 1], "o", color=START_COLOR, markersize=11,
                     markeredgecolor="black", label="start", zorder=5)
-        lines = ax.contour(W, B, L, levels=levels, cmap=CMAP, linewidths=1.0)
-        fig.colorbar(lines, ax=ax, label="$L(w, b)$")
+        lines = ax.contour(W, B, L, levels=levels, cmap=CMAP, norm=norm, linewidths=1.0)
+        bar = fig.colorbar(lines, ax=ax, label="$L(w, b)$")
+        bar.minorticks_off()
+        bar.set_ticks(levels[::3], labels=[f"{v:.3g}" for v in levels[::3]])
         ax.plot(w_opt, b_opt, "*", color=PALETTE["orange"], markersize=18, markeredgecolor="black",
                 label=f"minimum $(w^*, b^*) = ({w_opt:.2f}, {b_opt:.2f})$", zorder=5)
         ax.set_xlim(w_lo, w_hi)

@@ -52,8 +52,37 @@ class JudgePeer:
     def setattr(self, obj, name: str, value) -> None:
         raise AttributeError("the test's objects cannot be changed")
 
-    def op(self, name: str, *operands):
+    def operable(self, obj) -> bool:
+        return True
+
+    def op(self, name: str, *operands, keep: bool = False):
         return self.agent.ask({"op": "op", "name": name, "args": self.agent.codec.encode(list(operands))})
+
+
+class JudgeObject(RemoteObject):
+    """A stand-in, in the kernel, for an object of the test's: it behaves like that object."""
+
+    __slots__ = ("_name",)
+
+    def __getattr__(self, name: str):
+        if name in ("__name__", "__qualname__"):
+            return self._name
+        return super().__getattr__(name)
+
+    def __bool__(self) -> bool:
+        return bool(self._session.op("bool", self))
+
+    def __float__(self) -> float:
+        return self._session.op("float", self)
+
+    def __int__(self) -> int:
+        return self._session.op("int", self)
+
+    def __index__(self) -> int:
+        return self._session.op("index", self)
+
+    def __complex__(self) -> complex:
+        return self._session.op("complex", self)
 
 
 def describe(error: BaseException) -> dict:
@@ -98,11 +127,12 @@ class Agent:
         return None
 
     def _export(self, value: Any) -> dict:
-        if isinstance(value, RemoteObject) and value._session is self.peer:
+        if isinstance(value, JudgeObject) and value._session is self.peer:
             return {"$cb": value._id}
         ident = len(self.refs) + 1
         self.refs[ident] = value
-        return {"$ref": [ident, type(value).__name__, callable(value), isinstance(value, type)]}
+        name = value.__name__ if isinstance(value, type) else type(value).__name__
+        return {"$ref": [ident, name, callable(value), isinstance(value, type)]}
 
     def _view_of_argument(self, value: np.ndarray) -> dict | None:
         for key, arg in self._args.items():
@@ -118,12 +148,13 @@ class Agent:
                 raise wire.WireError("unknown reference")
             return self.refs[payload]
         if tag == "$cb":
-            if not (isinstance(payload, list) and len(payload) == 4 and type(payload[0]) is int):
+            if not (isinstance(payload, list) and len(payload) == 5 and type(payload[0]) is int):
                 raise wire.WireError("malformed reference to the test's object")
-            ident, type_name, is_callable, is_class = payload
+            ident, type_name, is_callable, is_class, name = payload
             if ident not in self.judge_objects:
-                self.judge_objects[ident] = RemoteObject(self.peer, ident, str(type_name)[:100],
-                                                         bool(is_callable), bool(is_class))
+                stand_in = JudgeObject(self.peer, ident, str(type_name)[:100], bool(is_callable), bool(is_class))
+                object.__setattr__(stand_in, "_name", str(name)[:100])
+                self.judge_objects[ident] = stand_in
             return self.judge_objects[ident]
         if tag == "$lib":
             return wire.library_function(payload)
@@ -241,7 +272,8 @@ class Agent:
         if function is None:
             raise wire.WireError(f"unknown operator {message.get('name')!r}")
         operands = self.codec.decode(message.get("args", []))
-        return {"ok": self.codec.encode(function(*operands))}
+        result = function(*operands)
+        return {"ok": self._export(result) if message.get("keep") is True else self.codec.encode(result)}
 
     def op_call_each(self, message: dict) -> dict:
         function = self.codec.decode(message["f"])

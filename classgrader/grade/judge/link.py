@@ -25,6 +25,8 @@ from classgrader.grade.judge.session import KernelLost, Session, OutOfTime
 SERVE = "__import__('classgrader.grade.judge.agent', fromlist=['serve']).serve({address!r}, {token!r})"
 #: Longest wait for the kernel to connect, or to become idle after ``done``, in seconds.
 CONNECT_SECONDS = 30.0
+#: How often the judge looks whether the kernel answered ``serve`` without connecting, in seconds.
+POLL_SECONDS = 0.2
 
 
 @dataclass
@@ -48,6 +50,9 @@ def _sync(value):
 def open_hearing(client, socket_dir: str, deadline: float) -> Hearing:
     """Start ``serve`` in the kernel of ``client`` (an nbclient NotebookClient) and connect.
 
+    Connections that do not present the cell's token in time (a process left behind by some
+    other code, say) are closed and the judge goes on waiting for the right one.
+
     Raises
     ------
     KernelLost
@@ -55,32 +60,43 @@ def open_hearing(client, socket_dir: str, deadline: float) -> Hearing:
     """
     token = secrets.token_hex(16)
     address = os.path.join(socket_dir, f"judge-{secrets.token_hex(4)}.sock")
+    wait_until = min(deadline, time.monotonic() + CONNECT_SECONDS)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(address)
         os.chmod(address, 0o666)   # the kernel may run as an unprivileged user
-        listener.listen(1)
-        listener.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
+        listener.listen(4)
         msg_id = client.kc.execute(SERVE.format(address=address, token=token), silent=True,
                                    store_history=False, allow_stdin=False)
+        sock = _accept_with_token(listener, token, wait_until, lambda: _replied(client, msg_id))
+    finally:
+        listener.close()
+    return Hearing(Session(sock, deadline), msg_id, address)
+
+
+def _accept_with_token(listener: socket.socket, token: str, wait_until: float, gave_up) -> socket.socket:
+    """The first connection whose first message is ``{"hello": token}``; others are dropped.
+
+    ``gave_up()`` is asked between short waits: once the kernel has answered the ``serve`` request
+    without connecting (something in the notebook changed how code runs), waiting is pointless.
+    """
+    while True:
+        remaining = wait_until - time.monotonic()
+        if remaining <= 0 or gave_up():
+            raise KernelLost("the kernel did not put itself at the judge's disposal (something in the "
+                             "notebook changed how code runs, or the kernel is busy)")
+        listener.settimeout(min(remaining, POLL_SECONDS))
         try:
             sock, _ = listener.accept()
         except (socket.timeout, TimeoutError):
-            raise KernelLost("the kernel did not put itself at the judge's disposal (something in the "
-                             "notebook changed how code runs, or the kernel is busy)") from None
-    finally:
-        listener.close()
-    session = Session(sock, deadline)
-    try:
-        sock.settimeout(min(CONNECT_SECONDS, max(0.1, deadline - time.monotonic())))
-        hello = wire.receive(sock)
-    except (OSError, EOFError, wire.WireError) as err:
+            continue
+        try:
+            hello = wire.receive(sock, deadline=min(wait_until, time.monotonic() + 5))
+            if hmac.compare_digest(str(hello.get("hello", "")), token):
+                return sock
+        except (OSError, EOFError, wire.WireError):
+            pass
         sock.close()
-        raise KernelLost(f"the kernel's agent did not introduce itself ({err})") from None
-    if not hmac.compare_digest(str(hello.get("hello", "")), token):
-        sock.close()
-        raise KernelLost("a connection without the cell's token")
-    return Hearing(session, msg_id, address)
 
 
 def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
@@ -105,6 +121,17 @@ def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
             return True
     kill(client)
     return False
+
+
+def _replied(client, msg_id: str) -> bool:
+    """Has the kernel already answered the request ``msg_id`` (looked at without waiting)?"""
+    try:
+        while True:
+            msg = _sync(client.kc.get_shell_msg(timeout=0))
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+    except Exception:  # noqa: BLE001 - queue.Empty: nothing (more) has arrived
+        return False
 
 
 def _idle(client, msg_id: str) -> bool:

@@ -41,7 +41,7 @@ class RemoteObject:
     __slots__ = ("_session", "_id", "_type", "_callable", "_is_class")
 
     def __init__(self, session, ident: int, type_name: str, is_callable: bool, is_class: bool):
-        for name, value in zip(self.__slots__, (session, ident, type_name, is_callable, is_class)):
+        for name, value in zip(RemoteObject.__slots__, (session, ident, type_name, is_callable, is_class)):
             object.__setattr__(self, name, value)
 
     def __call__(self, *args, **kwargs):
@@ -74,7 +74,7 @@ class RemoteObject:
         return format(str(self), spec)
 
     def __bool__(self) -> bool:
-        return bool(self._session.op("bool", self))
+        raise TypeError(_NOT_A_VERDICT.format(what="truth value", name=self._type))
 
     def __len__(self) -> int:
         return self._session.op("len", self)
@@ -83,7 +83,7 @@ class RemoteObject:
         return iter(self._session.op("list", self))
 
     def __contains__(self, item: Any) -> bool:
-        return bool(self._session.op("contains", self, item))
+        return self._session.op("contains", self, item) is True
 
     def __getitem__(self, key: Any):
         return self._session.op("getitem", self, key)
@@ -95,26 +95,55 @@ class RemoteObject:
         self._session.op("delitem", self, key)
 
     def __float__(self) -> float:
-        return self._session.op("float", self)
+        raise TypeError(_NOT_A_VERDICT.format(what="float()", name=self._type))
 
     def __int__(self) -> int:
-        return self._session.op("int", self)
+        raise TypeError(_NOT_A_VERDICT.format(what="int()", name=self._type))
 
     def __index__(self) -> int:
-        return self._session.op("index", self)
+        raise TypeError(_NOT_A_VERDICT.format(what="an index", name=self._type))
 
     def __complex__(self) -> complex:
-        return self._session.op("complex", self)
+        raise TypeError(_NOT_A_VERDICT.format(what="complex()", name=self._type))
+
+
+#: Why a stand-in cannot be turned into a number or a truth value by the judge: the answer would
+#: be the student's code's own choice. Checks read data through attributes and classgrader.checks.
+_NOT_A_VERDICT = ("an object of type {name} from the student's code has no {what} the test may "
+                  "rely on; check it with classgrader.checks (result_float, result_array) or read "
+                  "its data attributes")
+
+
+def _operable(*operands: Any) -> None:
+    """Operators apply only to objects of classes the test itself works with (``Value``, say).
+
+    A test that computed with the raw result of a student's function (``abs(got - expected)``)
+    would send its expected value to the kernel: for any other stand-in that is an error.
+    """
+    for operand in operands:
+        if isinstance(operand, RemoteObject) and not operand._session.operable(operand):
+            raise TypeError(_NOT_A_VERDICT.format(what="arithmetic", name=operand._type))
 
 
 def _binary(name: str):
+    """The operator ``name`` on a stand-in: applied in the kernel, its result stays a stand-in."""
     def forward(self, other):
-        return self._session.op(name, self, other)
+        _operable(self, other)
+        return self._session.op(name, self, other, keep=True)
 
     def reflected(self, other):
-        return self._session.op(name, other, self)
+        _operable(self, other)
+        return self._session.op(name, other, self, keep=True)
 
     return forward, reflected
+
+
+def _unary(name: str):
+    def apply(self):
+        _operable(self)
+        return self._session.op(name, self, keep=True)
+
+    return apply
 
 
 for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
@@ -125,7 +154,7 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
 for _name in ("lt", "le", "eq", "ne", "gt", "ge"):
     setattr(RemoteObject, f"__{_name}__", _binary(_name)[0])
 for _name in ("neg", "pos", "abs", "invert"):
-    setattr(RemoteObject, f"__{_name}__", lambda self, _n=_name: self._session.op(_n, self))
+    setattr(RemoteObject, f"__{_name}__", _unary(_name))
 
 
 def type_name(value: Any) -> str:

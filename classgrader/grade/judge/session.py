@@ -103,6 +103,7 @@ class Session:
 
     def __init__(self, sock: socket.socket, deadline: float):
         self.sock, self.deadline = sock, deadline
+        self.named_classes: set[str] = set()       # the student's classes the test works with
         self.shared: dict[int, Any] = {}          # the test's objects the kernel holds, by id
         self._shared_ids: dict[int, int] = {}      # id() of such an object -> its id
         self.watching: list | None = None     # warnings of calls, while a check watches them
@@ -135,8 +136,9 @@ class Session:
         if remaining <= 0:
             raise OutOfTime("out of time")
         try:
-            self.sock.settimeout(remaining)
-            return wire.receive(self.sock)
+            message = wire.receive(self.sock, deadline=self.deadline)
+            self.codec.budget = wire.MAX_ITEMS
+            return message
         except (socket.timeout, TimeoutError):
             raise OutOfTime("your code did not finish in time") from None
         except EOFError:
@@ -228,7 +230,8 @@ class Session:
         if ident is None:
             ident = self._shared_ids[id(value)] = len(self.shared) + 1
             self.shared[ident] = value
-        return {"$cb": [ident, type(value).__name__, callable(value), isinstance(value, type)]}
+        name = getattr(value, "__name__", type(value).__name__) if callable(value) else type(value).__name__
+        return {"$cb": [ident, type(value).__name__, callable(value), isinstance(value, type), str(name)]}
 
     def _resolve(self, tag: str, payload: Any) -> Any:
         if tag == "$ref":
@@ -283,11 +286,17 @@ class Session:
     # --- what the test does -----------------------------------------------------------------
 
     def lookup(self, names: list[str]) -> dict[str, Any]:
-        """The student's values of ``names`` that exist in the notebook."""
+        """The student's values of ``names`` that exist in the notebook (never any other name)."""
         found = self.request({"op": "lookup", "names": names})["ok"]
         if not isinstance(found, dict):
             raise KernelLost("malformed lookup reply")
-        return {str(name): self._decode(value) for name, value in found.items()}
+        values = {name: self._decode(found[name]) for name in names if name in found}
+        self.named_classes |= {v._type for v in values.values() if isinstance(v, RemoteObject) and v._is_class}
+        return values
+
+    def operable(self, obj: RemoteObject) -> bool:
+        """May the test apply operators to this object (an instance of a class it named)?"""
+        return obj._type in self.named_classes
 
     def call(self, function: Any, args: tuple, kwargs: dict) -> Any:
         outer = self._call_args
@@ -329,9 +338,15 @@ class Session:
         self.request({"op": "setattr", "obj": self.codec.encode(obj), "name": name,
                       "value": self.codec.encode(value)})
 
-    def op(self, name: str, *operands: Any) -> Any:
-        return self._decode(self.request({"op": "op", "name": name,
-                                          "args": self.codec.encode(list(operands))}).get("ok"))
+    def op(self, name: str, *operands: Any, keep: bool = False) -> Any:
+        """Apply an operator in the kernel; with ``keep`` the result stays there (a stand-in)."""
+        message = {"op": "op", "name": name, "args": self.codec.encode(list(operands))}
+        if keep:
+            message["keep"] = True
+        result = self._decode(self.request(message).get("ok"))
+        if keep and not isinstance(result, RemoteObject) and id(result) not in self._shared_ids:
+            raise KernelLost("the kernel answered an operator on its object with plain data")
+        return result
 
     def call_each(self, function: Any, rows: list) -> list:
         """``[function(*row) for row in rows]`` in the kernel, in one round trip."""

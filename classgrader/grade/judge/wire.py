@@ -23,6 +23,7 @@ import base64
 import json
 import socket
 import struct
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -31,6 +32,9 @@ import numpy as np
 MAX_MESSAGE = 64 * 2**20
 #: Deepest nesting of containers in one value.
 MAX_DEPTH = 48
+#: Most values (containers and scalars, array elements not counted) decoded from one message:
+#: a reply of millions of tiny lists would otherwise cost many times its size in memory.
+MAX_ITEMS = 200_000
 #: numpy dtype kinds that travel as data (booleans and numbers).
 ARRAY_KINDS = frozenset("biufc")
 #: Modules whose functions travel by name (``{"$lib": ...}``) and run where they are called.
@@ -53,10 +57,15 @@ def send(sock: socket.socket, message: dict) -> None:
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
+def _read_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     buffer = bytearray(size)
     view, got = memoryview(buffer), 0
     while got < size:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("the deadline passed while a message was arriving")
+            sock.settimeout(remaining)
         n = sock.recv_into(view[got:], size - got)
         if n == 0:
             raise EOFError("the other side closed the connection")
@@ -64,13 +73,16 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
     return bytes(buffer)
 
 
-def receive(sock: socket.socket) -> dict:
-    """Receive one message; raises :class:`WireError` for anything malformed, EOFError at the end."""
-    (size,) = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
+def receive(sock: socket.socket, deadline: float | None = None) -> dict:
+    """Receive one message, whole, before ``deadline`` (``time.monotonic()``; socket.timeout after).
+
+    Raises :class:`WireError` for anything malformed, EOFError at the end of the connection.
+    """
+    (size,) = _HEADER.unpack(_read_exactly(sock, _HEADER.size, deadline))
     if size > MAX_MESSAGE:
         raise WireError(f"a message of {size} bytes is over the limit of {MAX_MESSAGE}")
     try:
-        message = json.loads(_read_exactly(sock, size))
+        message = json.loads(_read_exactly(sock, size, deadline))
     except (ValueError, RecursionError) as err:
         raise WireError(f"a message is not valid JSON: {str(err)[:100]}") from None
     if not isinstance(message, dict):
@@ -160,6 +172,7 @@ class Codec:
         self.export = export
         self.resolve = resolve
         self.identify = identify
+        self.budget = MAX_ITEMS   # what may still be decoded of the current message
 
     def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -192,6 +205,9 @@ class Codec:
     def decode(self, data: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise WireError(f"a value is nested more than {MAX_DEPTH} levels deep")
+        self.budget -= 1
+        if self.budget < 0:
+            raise WireError(f"a value holds more than {MAX_ITEMS} items")
         if is_plain_scalar(data):
             return data
         if type(data) is list:

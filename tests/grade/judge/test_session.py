@@ -159,7 +159,8 @@ def _same(a, b) -> bool:
     if type(a) is not type(b):
         return False
     if type(a) is np.ndarray:
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+        return a.dtype == b.dtype and a.shape == b.shape and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
     if type(a) in (list, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if type(a) is dict:
@@ -432,3 +433,59 @@ def test_replaced_list_entries_are_new_objects_for_the_test(pair):
     student(session, "scale_entries")(items)
     assert items[0] is first and items[1] is second
     np.testing.assert_array_equal(second, [2.0, 2.0, 2.0])
+
+
+def _hostile(reply_with):
+    """(session, thread): a fake kernel that answers the first request with ``reply_with(sock)``."""
+    judge_end, kernel_end = socket.socketpair()
+    session = Session(judge_end, time.monotonic() + 2)
+
+    def answer():
+        try:
+            wire.receive(kernel_end)
+            reply_with(kernel_end)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return session, kernel_end
+
+
+def test_a_lookup_reply_cannot_add_names_the_test_did_not_ask_for():
+    session, _end = _hostile(lambda sock: wire.send(sock, {"ok": {"np": 1, "abs": 2, "double": 3}}))
+    assert session.lookup(["double"]) == {"double": 3}
+
+
+def test_a_reply_trickling_in_byte_by_byte_still_meets_the_deadline():
+    def trickle(sock):
+        data = wire._HEADER.pack(20) + b'{"ok": 1          }'
+        for byte in data:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.3)
+
+    session, _end = _hostile(trickle)
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        session.lookup(["x"])
+    assert time.monotonic() - started < 3
+
+
+def test_a_reply_of_millions_of_tiny_values_is_refused():
+    session, _end = _hostile(lambda sock: wire.send(sock, {"ok": {"x": [[]] * (wire.MAX_ITEMS + 1)}}))
+    with pytest.raises(KernelLost):
+        session.lookup(["x"])
+
+
+def test_operators_on_the_students_objects_never_hand_the_judge_a_verdict(pair):
+    session, _ = pair
+    value = student(session, "always_equal")()          # a float subclass: not a class the test named
+    for verdict in (lambda: value - 12.01, lambda: -value, lambda: bool(value), lambda: float(value),
+                    lambda: value < 1.0):
+        with pytest.raises(TypeError, match="classgrader.checks"):
+            verdict()
+    counter = student(session, "Counter")(1)             # a class the test named: operators apply,
+    total = counter + 2.5                                # and their results stay in the kernel
+    assert isinstance(total, RemoteObject) and total.value == 3.5
+    with pytest.raises(TypeError, match="classgrader.checks"):
+        bool(total)
