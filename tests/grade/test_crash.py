@@ -165,12 +165,18 @@ def _copy(template: Course, folder: Path) -> Course:
 
 
 @pytest.fixture(scope="module")
-def baseline(template, tmp_path_factory):
+def graded(template, tmp_path_factory) -> Course:
+    """The class graded and given feedback without interruption (copy it before changing it)."""
     course = _copy(template, tmp_path_factory.mktemp("baseline") / "course")
     for args in (["grade", "--jobs", JOBS], ["feedback", "--jobs", JOBS]):
         done = _run(course, *args)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    state = _state(course)
+    return course
+
+
+@pytest.fixture(scope="module")
+def baseline(graded) -> dict:
+    state = _state(graded)
     assert len(state) == 2 + MISTAKES and all(e["messages"] is not None for e in state.values())
     return state
 
@@ -219,6 +225,42 @@ def test_a_kill_at_any_phase_then_a_resume_gives_the_uninterrupted_scores(gradin
     done = _run(course, "feedback", "--jobs", JOBS)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     _assert_whole_and_equal(course, baseline)
+
+
+def test_a_record_that_does_not_match_is_reported_and_graded_again(graded, baseline, tmp_path):
+    """A changed score in the gradebook, an edited autograded notebook, a new hand-in: check names
+    each, and the resume grades exactly those again (and keeps the others)."""
+    from nbgrader.api import Gradebook
+
+    course = _copy(graded, tmp_path / "course")
+    assignment = course.assignment(ASSIGNMENT)
+    students = sorted({student for student, _, _ in baseline})
+    changed_score, edited_notebook, handed_in_again = students[:3]
+    with Gradebook(course.db_url) as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment.notebook, ASSIGNMENT, changed_score)
+        grade = completion.due(notebook)[0]
+        grade.auto_score = 0.5 if grade.auto_score != 0.5 else 0.25
+        gradebook.db.commit()
+    path = course.folder("autograded") / edited_notebook / ASSIGNMENT / f"{assignment.notebook}.ipynb"
+    path.chmod(0o644)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("edited"))
+    nbformat.write(nb, path)
+    handed_in = course.folder("submitted") / handed_in_again / ASSIGNMENT / f"{assignment.notebook}.ipynb"
+    handed_in.write_text(handed_in.read_text() + "\n")
+
+    check = _run(course, "check")
+    assert check.returncode == 1, check.stdout
+    for student, words in ((changed_score, "scores"), (edited_notebook, "changed since it was graded"),
+                           (handed_in_again, "handed in again")):
+        assert any(student in line and words in line for line in check.stdout.splitlines()), (student, check.stdout)
+    done = _run(course, "grade", "--jobs", JOBS)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    kept = {line.split()[1].split("/")[0] for line in done.stdout.splitlines() if "kept from an earlier run" in line}
+    assert kept == set(students) - {changed_score, edited_notebook, handed_in_again}, done.stdout
+    _assert_same_grades(course, baseline)
+    check = _run(course, "check")
+    assert check.returncode == 0, check.stdout
 
 
 def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(template, baseline, tmp_path):
