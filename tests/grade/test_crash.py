@@ -9,9 +9,11 @@ executed cells, between two gradebook commits, or with the graded folder staged 
 feedback run killed while writing a page or with the page staged, and resumed too. In the end
 every item of every submission must have exactly the baseline's scores, status and failure
 message, every feedback page must be whole, every completion record must match, and the grader's
-stage must be empty. A shard is killed twice (the second time while resuming), resumed and merged
-with the other shard, and the merge must equal the baseline too. Plain ``nbgrader autograde``,
-killed between two cells, must leave no score that looks final.
+stage and the runs' private temporary folder (kernel folders included) must be empty. A record
+that no longer matches is named by ``check`` and graded again. A shard is killed twice (the second
+time while resuming), resumed and merged with the other shard, and the merge must equal the
+baseline too. Plain ``nbgrader autograde``, killed between two cells, must leave no score that
+looks final.
 
 Which arrival at a phase is killed, and how long the other worker runs on before the kill, come
 from a seed that is printed (``CLASSGRADER_CRASH_SEED=<seed>`` replays a run).
@@ -200,31 +202,45 @@ def _assert_whole_and_equal(course: Course, baseline: dict) -> None:
     assert staging.leftover_temporaries(course.root) == []
 
 
+@pytest.fixture
+def short_tmpdir():
+    """A private temporary folder for the runs, on a short path (a Unix socket's path is short)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize(("grading", "feedback"), [("sanitise", "feedback"), ("execute", "feedback-staged"),
                                                    ("gradebook", "feedback"), ("staged", "feedback-staged")])
 def test_a_kill_at_any_phase_then_a_resume_gives_the_uninterrupted_scores(grading, feedback, template, baseline,
-                                                                           tmp_path):
+                                                                           tmp_path, short_tmpdir):
+    """Also: the private temporary folder every run was given is empty in the end (kernel folders
+    left by the kill included)."""
     rng = random.Random(f"{SEED}/{grading}/{feedback}")
     course = _copy(template, tmp_path / "course")
 
-    stopped = _kill_at(course, ["grade", "--jobs", JOBS], grading, rng, tmp_path / "grading")
+    stopped = _kill_at(course, ["grade", "--jobs", JOBS], grading, rng, tmp_path / "grading", tmpdir=short_tmpdir)
+    print(f"[seed {SEED}] left in the temporary folder by the kill: {sorted(p.name for p in short_tmpdir.iterdir())}")
     assert staging.leftovers(course.root), "the killed workers' stages are gone before the next run"
-    check = _run(course, "check")
+    check = _run(course, "check", tmpdir=short_tmpdir)
     student = stopped["who"].split("/")[0]
     assert check.returncode == 1 and student in check.stdout, \
         f"[seed {SEED}] check did not name {student}, killed at {grading!r}:\n{check.stdout}"
-    done = _run(course, "grade", "--jobs", JOBS)
+    done = _run(course, "grade", "--jobs", JOBS, tmpdir=short_tmpdir)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     _assert_same_grades(course, baseline)
 
-    stopped = _kill_at(course, ["feedback", "--jobs", JOBS], feedback, rng, tmp_path / "feedback")
+    stopped = _kill_at(course, ["feedback", "--jobs", JOBS], feedback, rng, tmp_path / "feedback", tmpdir=short_tmpdir)
     student, assignment = stopped["who"].split("/")
     name = course.assignment(assignment).notebook
     assert not (course.folder("feedback") / student / assignment / f"{name}.html").exists(), \
         "a feedback page appeared before it was finished"
-    done = _run(course, "feedback", "--jobs", JOBS)
+    done = _run(course, "feedback", "--jobs", JOBS, tmpdir=short_tmpdir)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     _assert_whole_and_equal(course, baseline)
+    assert sorted(p.name for p in short_tmpdir.iterdir()) == [], "left in the temporary folder"
 
 
 def test_a_record_that_does_not_match_is_reported_and_graded_again(graded, baseline, tmp_path):
@@ -287,31 +303,6 @@ def test_a_shard_killed_twice_resumes_and_merges_to_the_uninterrupted_scores(tem
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the merged course's status file holds both shards' outcomes
     _assert_whole_and_equal(merged, baseline)
-
-
-def test_a_kill_leaves_no_temporary_folder_once_the_next_run_is_done(template, tmp_path):
-    """Nothing accumulates in the temporary folder: after a kill between two cells and the resume,
-    the private temporary folder the runs were given is empty (kernel folders included)."""
-    import tempfile
-
-    from classgrader.grade import kernels
-
-    if not hasattr(kernels, "sweep_stale"):
-        pytest.skip("the kernel launcher of this tree does not remove its folders after a crash (the "
-                    "sandbox branch's classgrader.grade.kernels.sweep_stale does); the grader's own "
-                    "stage is counted by the other kill tests")
-    short = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp"))   # a Unix socket's path is short
-    try:
-        course = _copy(template, tmp_path / "course")
-        _kill_at(course, ["grade", "--jobs", JOBS], "execute", random.Random(f"{SEED}/tmp"), tmp_path / "plan",
-                 tmpdir=short)
-        print(f"[seed {SEED}] left in the temporary folder by the kill: {sorted(p.name for p in short.iterdir())}")
-        done = _run(course, "grade", "--jobs", JOBS, tmpdir=short)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        assert sorted(p.name for p in short.iterdir()) == [], "left in the temporary folder"
-        assert staging.leftovers(course.root) == []
-    finally:
-        shutil.rmtree(short, ignore_errors=True)
 
 
 def _nbgrader(course: Course, *args: str, plan: str | None = None) -> subprocess.Popen:
