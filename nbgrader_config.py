@@ -73,6 +73,11 @@ c.Autograde.autograde_preprocessors = [
 # warning that names it.
 c.ExportApp.plugin_class = "classgrader.report.export.GradesCsv"
 
+# nbconvert's preprocessors are off until enabled (nbgrader's lists leave them off, so
+# ClearMetadataPreprocessor and CSSHTMLHeaderPreprocessor do nothing, as in nbgrader's own
+# defaults); SanitizeHTML must run, in autograde and in feedback.
+c.SanitizeHTML.enabled = True
+
 # Late work. Each assignment's due date lives in the gradebook (formgrader: Manage Assignments,
 # or `nbgrader db assignment add 01-derivatives --duedate="2025-03-14 17:00 Europe/Berlin"`);
 # a submission's time is the one `nbgrader submit` stamped on it. Each started day late costs

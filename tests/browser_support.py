@@ -406,20 +406,47 @@ class NotebookPage:
         """
         page, last = self.page, len(self.nb.cells) - 1
         for index, cell in enumerate(self.nb.cells):
-            if self.active_index() != index:   # focus moved: select the cell by its prompt
-                self.cell(index).locator(".jp-InputPrompt").first.click()
-                page.keyboard.press("Escape")
+            self._select(index)
             page.keyboard.press("Control+Enter" if index == last else "Shift+Enter")
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            if not self._started(index):
+                # The key press never reached the cell (a busy page can drop it while the
+                # kernel connects): select the cell again and run it without moving on.
+                self._select(index, force=True)
+                page.keyboard.press("Control+Enter")
+                if index != last:
+                    page.keyboard.press("Escape")
             try:
                 page.wait_for_function(f"() => /\\[\\d+\\]/.test(({PROMPTS_JS})()[{index}])",
                                        timeout=cell_timeout * 1000)
             except Exception as err:  # noqa: BLE001 - reported with the cell
                 raise AssertionError(f"{self.path}: {describe(self.nb, index)} did not finish "
                                      f"within {cell_timeout:.0f} s (prompt "
-                                     f"{self.prompts()[index]!r}): {err}") from None
+                                     f"{self.prompts()[index]!r}; {self._dialogs()}): {err}") from None
         self.wait_kernel_idle()
+
+    def _select(self, index: int, force: bool = False) -> None:
+        """Make cell ``index`` the active one, in command mode (by clicking its prompt)."""
+        if force or self.active_index() != index:
+            self.cell(index).locator(".jp-InputPrompt").first.click()
+            self.page.keyboard.press("Escape")
+
+    def _started(self, index: int, timeout: float = 20.0) -> bool:
+        """True once cell ``index`` is queued, running or done (its prompt is not ``[ ]``)."""
+        try:
+            self.page.wait_for_function(
+                f"() => /\\[(\\d+|\\*)\\]/.test(({PROMPTS_JS})()[{index}])",
+                timeout=timeout * 1000)
+            return True
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: not started
+            return False
+
+    def _dialogs(self) -> str:
+        """The text of any dialog JupyterLab shows (a cause for lost key presses)."""
+        texts = self.page.evaluate(
+            "() => Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.innerText)")
+        return "dialogs: " + (" | ".join(t.strip()[:200] for t in texts) if texts else "none")
 
     def run_all_from_menu(self, timeout: float = 600.0) -> None:
         """Run > Run All Cells, then wait until no cell is queued or running."""

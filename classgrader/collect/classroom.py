@@ -42,7 +42,7 @@ from traitlets.config import Configurable
 
 from classgrader.collect.git import GitError, clone, git, git_environment
 from classgrader.collect.roster import RosterEntry
-from classgrader.model.course import Assignment, Course, CourseError
+from classgrader.model.course import TIMESTAMP_FILE, Assignment, Course, CourseError
 from classgrader.model.status import COLLECTION_FILE, Collection
 
 #: Folders of a student repository that are never part of a hand-in.
@@ -165,7 +165,7 @@ def _collect_one(course: Course, repo: Path, assignment: Assignment, row: Collec
         row.status, row.reason = Collection.NOT_STARTED, "the notebook is still the released one"
         return
     if same_files(files, target):
-        stamp = target / "timestamp.txt"
+        stamp = target / TIMESTAMP_FILE
         row.status = Collection.UNCHANGED
         row.timestamp = stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else ""
         return
@@ -233,12 +233,12 @@ def hand_in_files(course: Course, folder: Path) -> tuple[dict[str, Path], list[s
     skip = ignore_patterns(exclude=excluded, include=coursedir.include, max_file_size=coursedir.max_file_size)
     files, ignored = {}, []
     for current, dirs, names in os.walk(folder):
-        dropped = set(skip(current, dirs + names)) | {"timestamp.txt"}
+        dropped = set(skip(current, dirs + names)) | {TIMESTAMP_FILE}
         for name in sorted(n for n in dirs + names if n not in dropped or not _matches(n, excluded)):
             path = Path(current) / name
             relative = str(path.relative_to(folder))
             if name in dropped:
-                if name != "timestamp.txt":
+                if name != TIMESTAMP_FILE:
                     ignored.append(f"{relative} (too large, or not in c.CourseDirectory.include)")
             elif path.is_symlink() or not (path.is_file() or path.is_dir()):
                 ignored.append(f"{relative} (a link or special file)")
@@ -256,7 +256,7 @@ def same_files(files: dict[str, Path], target: Path) -> bool:
     """True when ``target`` holds exactly these files (besides timestamp.txt), byte for byte."""
     if not target.is_dir():
         return False
-    present = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()} - {"timestamp.txt"}
+    present = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()} - {TIMESTAMP_FILE}
     if present != set(files):
         return False
     return all((target / relative).read_bytes() == path.read_bytes() for relative, path in files.items())
@@ -272,7 +272,7 @@ def _write_submission(files: dict[str, Path], target: Path, when: dt.datetime) -
         (staging / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, staging / relative)
     stamp = when.astimezone(dt.timezone.utc).strftime(Exchange.class_traits()["timestamp_format"].default_value)
-    (staging / "timestamp.txt").write_text(stamp + "\n", encoding="utf-8")
+    (staging / TIMESTAMP_FILE).write_text(stamp + "\n", encoding="utf-8")
     old = target.with_name(f".{target.name}-old-{os.getpid()}")
     if target.exists():
         target.rename(old)

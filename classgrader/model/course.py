@@ -20,6 +20,9 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 CONFIG_FILE = "nbgrader_config.py"
+#: The file in which nbgrader keeps a submission's time (written by submit and collect, read by
+#: autograde, copied with the feedback; nbgrader spells it out in CourseDirectory and the exchange).
+TIMESTAMP_FILE = "timestamp.txt"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

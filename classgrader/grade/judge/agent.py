@@ -8,7 +8,8 @@ judge's Unix socket and answers requests until the judge says ``done``:
 * ``call``: call a function or method with arguments the judge sends as data, return the result as
   data, say which arguments the call changed, and which warnings it raised;
 * ``getattr``/``setattr``/``op``: attribute access and Python operators on objects that stay here
-  (a ``Value`` of the capstone, say);
+  (a ``Value`` of the capstone, say); the student's code may in turn read, set (the data
+  attributes an instance already has) and operate on the test's objects it was given;
 * ``substitute``/``restore``: swap a name of the notebook for a function of the judge while the
   test runs (so one mistake costs one skill).
 
@@ -50,7 +51,10 @@ class JudgePeer:
         return self.agent.ask({"op": "getattr", "obj": self.agent.codec.encode(obj), "name": name})
 
     def setattr(self, obj, name: str, value) -> None:
-        raise AttributeError("the test's objects cannot be changed")
+        if name.startswith("_"):
+            raise AttributeError("the test's objects cannot be changed")
+        self.agent.ask({"op": "setattr", "obj": self.agent.codec.encode(obj), "name": name,
+                        "value": self.agent.codec.encode(value)})
 
     def operable(self, obj) -> bool:
         return True
@@ -189,8 +193,14 @@ class Agent:
                                             "message": f"the value is too large to send ({err})"}})
 
     def ask(self, request: dict) -> Any:
-        """Send a request to the judge; answer the judge's own requests until its reply comes."""
-        self.reply(request)
+        """Send a request to the judge; answer the judge's own requests until its reply comes.
+
+        The arguments of the call under way that the student's code has changed so far go with
+        it, so a function of the test's that the code calls sees them as they are now."""
+        changed = self._changed() if self._args else []
+        for key, now, _ in changed:   # the judge's copies are like this from now on
+            self._originals[key] = (now, _members(self._args[key]))
+        self.reply({**request, "changed": changed} if changed else request)
         while True:
             message = wire.receive(self.sock)
             if "op" in message:

@@ -32,7 +32,7 @@ MUTABLE = (np.ndarray, list, dict, set)
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
 #: What the kernel may ask of the judge about the test's objects.
-KERNEL_REQUESTS = frozenset({"call", "getattr", "op"})
+KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
 
 _ACTIVE: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("judge_session", default=None)
 
@@ -153,6 +153,8 @@ class Session:
         while True:
             reply = self._receive()
             if "op" in reply:
+                # the arguments as the student's code has changed them so far (x[i] += h, then f(x))
+                self._apply_changes(reply.get("changed", []))
                 self._send(self._serve(reply))
                 continue
             if "error" in reply:
@@ -191,16 +193,29 @@ class Session:
         target = self.codec.decode(message.get("f" if op == "call" else "obj"))
         if id(target) not in self._shared_ids:
             raise wire.WireError("a request about something the kernel was never given")
-        if op == "getattr":
+        if op in ("getattr", "setattr"):
             name = message.get("name")
             if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
                 raise AttributeError(name)
-            return getattr(target, name)
+            if op == "getattr":
+                return getattr(target, name)
+            return self._set_data(target, name, self._decode(message.get("value")))
         args = self._decode_list(message.get("args", []))
         kwargs = self.codec.decode(message.get("kwargs", {"$d": []}))
         if type(kwargs) is not dict or not all(isinstance(k, str) for k in kwargs):
             raise wire.WireError("malformed keyword arguments")
         return target(*args, **kwargs)
+
+    @staticmethod
+    def _set_data(target: Any, name: str, value: Any) -> None:
+        """Set a data attribute an instance of the test's already has (``p.data -= lr * p.grad`` on
+        a parameter the test passed in). Classes, functions and behaviour never change: what the
+        student's code sets is its answer, read back by the test like a returned value."""
+        own = getattr(target, "__dict__", None)
+        if isinstance(target, (type, types.FunctionType, types.MethodType)) or not isinstance(own, dict) \
+                or name not in own or callable(own[name]):
+            raise AttributeError(f"{name} cannot be set on the test's {type(target).__name__}")
+        setattr(target, name, value)
 
     def _decode(self, data: Any) -> Any:
         """Data from the kernel; anything malformed ends the conversation (never a test's except)."""

@@ -489,3 +489,29 @@ def test_operators_on_the_students_objects_never_hand_the_judge_a_verdict(pair):
     assert isinstance(total, RemoteObject) and total.value == 3.5
     with pytest.raises(TypeError, match="classgrader.checks"):
         bool(total)
+
+
+def test_the_student_code_may_set_the_data_an_instance_of_the_test_has(pair):
+    """``p.data -= lr * p.grad`` on the test's parameters is the student's answer; classes,
+    methods, private and new attributes stay out of reach."""
+    session, namespace = pair
+    exec("def step(p, lr):\n    p.value -= lr * p.deriv\n    return None\n"
+         "def set_attr(obj, name, value):\n    setattr(obj, name, value)\n", namespace)
+    p = Pair(2.0, 4.0)
+    student(session, "step")(p, 0.25)
+    assert p.value == 1.0 and p.deriv == 4.0
+    for target, name in [(Pair(1.0), "extra"), (Pair(1.0), "_secret"), (Pair, "value"),
+                         (Pair(1.0), "__add__")]:
+        with pytest.raises(AttributeError):
+            student(session, "set_attr")(target, name, 0.0)
+    assert not hasattr(Pair, "value") and Pair(1.0)._secret == "expected 12.01"
+
+
+def test_a_callback_sees_the_arguments_as_the_student_code_has_changed_them(pair):
+    """``x[i] += h; f(x)`` in place: the test's f gets x with the step, and x is restored after."""
+    session, namespace = pair
+    exec("def bump_and_call(f, x, h):\n    x[0] += h\n    up = f(x)\n    x[0] -= 2 * h\n"
+         "    down = f(x)\n    x[0] += h\n    return (up - down) / (2 * h)\n", namespace)
+    x = np.array([1.5, 2.0])
+    slope = student(session, "bump_and_call")(lambda v: float(v[0] ** 2), x, 0.25)
+    assert slope == pytest.approx(3.0) and x.tolist() == [1.5, 2.0]
