@@ -24,6 +24,7 @@ function here works the same way in both places.
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
 from typing import Any, Callable, Iterator, Mapping
 
@@ -38,10 +39,14 @@ __all__ = [
     "result_array",
     "result_float",
     "result_float64",
+    "result_dict",
+    "call_unchanged",
     "reference",
+    "central_gradient",
     "assert_close",
     "assert_unchanged",
     "expect_raises",
+    "call_or_explain",
     "no_warnings",
     "substitute",
     "call_each",
@@ -214,6 +219,42 @@ def assert_unchanged(before: Any, after: Any, name: str) -> None:
     )
 
 
+def result_dict(value: Any, keys: tuple[str, ...], name: str) -> dict:
+    """Check that a function returned a dict holding (at least) ``keys``; returns it."""
+    if not isinstance(value, dict):
+        raise AssertionError(f"{name} should return a dict, got {type_name(value)}")
+    missing = set(keys) - set(value)
+    if missing:
+        raise AssertionError(f"{name}: the dict is missing the key(s) {sorted(missing)}")
+    return value
+
+
+def call_unchanged(func: Callable[..., Any], *args: Any, name: str, arg_names: tuple[str, ...] = (),
+                   ignore_errors: bool = False, **kwargs: Any) -> Any:
+    """Call ``func(*args, **kwargs)`` and check with :func:`assert_unchanged` that it left every
+    array, list and dict argument exactly as it was; returns what it returned.
+
+    ``arg_names`` name the positional arguments in the message (``"f (argument W1)"``). With
+    ``ignore_errors`` an exception of the call is ignored (it returns None): for a cell that grades
+    only what happens to the inputs, while whether such inputs work is graded elsewhere.
+    """
+    saved = [copy.deepcopy(a) if isinstance(a, (np.ndarray, list, dict)) else None for a in args]
+    try:
+        result = func(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - see ignore_errors
+        if not ignore_errors:
+            raise
+        result = None
+    for i, (before, after) in enumerate(zip(saved, args)):
+        if isinstance(before, dict):
+            for key in before:
+                assert_unchanged(before[key], after.get(key), f"{name} ({arg_names[i] if i < len(arg_names) else i}[{key!r}])")
+        elif before is not None:
+            which = arg_names[i] if i < len(arg_names) else f"argument {i + 1}"
+            assert_unchanged(before, after, f"{name} (argument {which})")
+    return result
+
+
 def result_float64(value: Any, name: str, advice: str = "") -> float:
     """Check that a function returned one float64 number: a Python float, np.float64 or a 0-d array.
 
@@ -235,6 +276,29 @@ def result_float64(value: Any, name: str, advice: str = "") -> float:
     return result_float(value, name)
 
 
+def central_gradient(f: Callable[[np.ndarray], float], x: Any, h: float = 1e-6) -> np.ndarray:
+    """The gradient of a scalar function by central differences: an oracle that shares no formula
+    with the code under test (as in CS231n's gradient check).
+
+    Entry ``pos`` of the result is ``(f(x + h e_pos) - f(x - h e_pos)) / (2 h)``; ``x`` may have any
+    shape and is never changed (each side gets its own float copy).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shaped like ``x``. Its error is about ``h^2 |f'''| + 1e-16 |f| / h``: with the
+        default h = 1e-6 and values of order 1, near 1e-10.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros(x.shape)
+    for pos in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[pos] += h
+        minus[pos] -= h
+        grad[pos] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
 def reference(module: str):
     """The reference module ``solutions.<module>``: correct functions to swap in, or to compare with.
 
@@ -243,6 +307,20 @@ def reference(module: str):
     from classgrader.model.course import import_solutions
 
     return import_solutions(f"solutions.{module}")
+
+
+def call_or_explain(compute: Callable[[], Any], name: str, explanation: str,
+                    errors: tuple[type[BaseException], ...] = (TypeError,)) -> Any:
+    """``compute()``; an exception of one of ``errors`` fails the check with ``explanation``.
+
+    For a call that crashes for a reason the course can name (a number on the left of ``+`` calls
+    the reflected method, which is missing): ``"{name} raised TypeError (...). {explanation}"``.
+    """
+    try:
+        return compute()
+    except errors as err:
+        kind = getattr(err, "student_type", "") or type(err).__name__
+        raise AssertionError(f"{name} raised {kind} ({err}). {explanation}") from None
 
 
 def expect_raises(exc_type: type[BaseException], func: Callable[..., Any], *args: Any,

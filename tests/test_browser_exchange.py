@@ -59,8 +59,10 @@ def setting():
         course = Course(course.root)
         instructor(course.root, "classgrader", "--course", str(course.root), "release")
         instructor(course.root, "nbgrader", "release_assignment", NAME)
-        instructor(course.root, "nbgrader", "db", "student", "add", STUDENT,
-                   "--first-name=Dana", "--last-name=Scully")
+        # the roster (students.csv) puts the student in the gradebook and in canvas.csv
+        (course.root / "students.csv").write_text(
+            f"id,first_name,last_name,sis_user_id\n{STUDENT},Dana,Scully,{STUDENT}\n", encoding="utf-8")
+        instructor(course.root, "classgrader", "--course", str(course.root), "roster")
         student = Student.create(shared / "home", STUDENT, course.coursedir().course_id,
                                  exchange, kit_env.python)
         yield dict(course=course, exchange=exchange, student=student, kit_env=kit_env)

@@ -6,8 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from classgrader.checks import (assert_close, assert_unchanged, expect_raises, no_warnings, result_array,
-                                result_float, substitute)
+from classgrader.checks import (assert_close, assert_unchanged, call_or_explain, call_unchanged, central_gradient,
+                                expect_raises, no_warnings, result_array, result_dict, result_float, result_float64,
+                                substitute)
 
 
 class AlwaysEqual(np.ndarray):
@@ -89,3 +90,57 @@ def test_substitute_replaces_and_restores_even_on_error():
             assert namespace["f"] == "reference" and namespace["new"] == "temporary"
             raise RuntimeError
     assert namespace == {"f": "student", "keep": 1}
+
+
+def test_central_gradient_matches_a_known_gradient_and_leaves_x_alone():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = x.copy()
+    grad = central_gradient(lambda v: np.sum(v**3) + v[0, 1] * v[1, 0], x)
+    exact = 3 * x**2 + np.array([[0.0, x[1, 0]], [x[0, 1], 0.0]])
+    assert grad.shape == x.shape and grad.dtype == np.float64
+    assert np.allclose(grad, exact, rtol=1e-8, atol=1e-8)
+    assert np.array_equal(x, before)
+    assert not np.allclose(central_gradient(lambda v: np.sum(v**2), x), exact, atol=1e-3)
+
+
+def test_result_float64_is_stricter_than_result_float():
+    assert result_float64(1.5, "f") == 1.5 and result_float64(np.array(2.0), "f") == 2.0
+    for bad in (1, np.float32(1.0), np.array([1.0]), np.int64(3)):
+        with pytest.raises(AssertionError):
+            result_float64(bad, "f")
+
+
+def test_result_dict_names_the_missing_keys():
+    assert result_dict({"a": 1, "b": 2}, ("a",), "g") == {"a": 1, "b": 2}
+    with pytest.raises(AssertionError, match="should return a dict"):
+        result_dict([("a", 1)], ("a",), "g")
+    with pytest.raises(AssertionError, match=r"missing the key\(s\) \['b'\]"):
+        result_dict({"a": 1}, ("a", "b"), "g")
+
+
+def test_call_unchanged_names_the_argument_that_changed():
+    def scale_in_place(x, y):
+        y *= 2
+        return x + y
+
+    x, y = np.ones(2), np.ones(2)
+    with pytest.raises(AssertionError, match=r"g \(argument y\) changed its input"):
+        call_unchanged(scale_in_place, x, y, name="g", arg_names=("x", "y"))
+    assert np.array_equal(call_unchanged(lambda a: a + 1, np.zeros(2), name="g"), np.ones(2))
+
+    def fail_after_appending(values):
+        values.append(0.0)
+        raise TypeError("lists are not supported")
+
+    with pytest.raises(TypeError):
+        call_unchanged(fail_after_appending, [1.0], name="g")
+    with pytest.raises(AssertionError, match="changed its input"):
+        call_unchanged(fail_after_appending, [1.0], name="g", ignore_errors=True)
+
+
+def test_call_or_explain_turns_the_named_error_into_advice():
+    assert call_or_explain(lambda: 3, "a + 2", "define __radd__") == 3
+    with pytest.raises(AssertionError, match=r"2 \+ a raised TypeError \(.*\)\. define __radd__"):
+        call_or_explain(lambda: 2 + object(), "2 + a", "define __radd__")
+    with pytest.raises(ZeroDivisionError):
+        call_or_explain(lambda: 1 / 0, "a / 0", "unrelated advice")

@@ -37,7 +37,7 @@ from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
 from classgrader.grade.judge.verdict import judge_cell
-from classgrader.model.course import TIMESTAMP_FILE, solutions_on_path
+from classgrader.model.course import NBGRADER_SUBMISSION_FILES, solutions_on_path
 from classgrader.model.integrity import grade_cell_problems
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
 from classgrader.model.status import ErrorName
@@ -109,7 +109,7 @@ class KeepReleasedFiles(NbGraderPreprocessor):
         student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
         allowed = shipped(coursedir.format_path(coursedir.release_directory, ".", assignment),
                           coursedir.format_path(coursedir.source_directory, ".", assignment), ignore=coursedir.ignore)
-        extra = unreleased(resources["metadata"]["path"], allowed | {TIMESTAMP_FILE})
+        extra = unreleased(resources["metadata"]["path"], allowed | NBGRADER_SUBMISSION_FILES)
         removed = remove_from(coursedir.format_path(coursedir.autograded_directory, student, assignment), extra)
         if extra:
             self.log.warning("%s/%s: not part of the assignment, ignored: %s (removed: %s)",

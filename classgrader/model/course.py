@@ -23,6 +23,9 @@ CONFIG_FILE = "nbgrader_config.py"
 #: The file in which nbgrader keeps a submission's time (written by submit and collect, read by
 #: autograde, copied with the feedback; nbgrader spells it out in CourseDirectory and the exchange).
 TIMESTAMP_FILE = "timestamp.txt"
+#: The files nbgrader itself keeps with a submission (submit writes both; release_feedback reads
+#: them from the feedback folder): they travel with the hand-in, though no assignment ships them.
+NBGRADER_SUBMISSION_FILES = frozenset({TIMESTAMP_FILE, "submission_secret.txt"})
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
