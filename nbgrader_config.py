@@ -44,6 +44,8 @@ c.Autograde.sanitize_preprocessors = [
     "classgrader.grade.preprocessors.RejectMalformed",
     "classgrader.grade.preprocessors.KeepReleasedFiles",
     "nbgrader.preprocessors.ClearOutput",
+    # the notebook and the gradebook say "interrupted" until MarkGraded runs (classgrader/grade/completion.py)
+    "classgrader.grade.completion.MarkUngraded",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     # nbgrader's OverwriteCells, minus its "checksum has changed" warning for every test cell
@@ -63,8 +65,14 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "classgrader.grade.completion.MarkGraded",
     "classgrader.grade.preprocessors.CheckCellMetadataOnce",
 ]
+
+# `nbgrader export` writes grades.csv as nbgrader does, except that a submission whose grading did
+# not finish (a test cell without a score) gets an empty score, not a 0 that looks final, and a
+# warning that names it.
+c.ExportApp.plugin_class = "classgrader.report.export.GradesCsv"
 
 # nbconvert's preprocessors are off until enabled (nbgrader's lists leave them off, so
 # ClearMetadataPreprocessor and CSSHTMLHeaderPreprocessor do nothing, as in nbgrader's own

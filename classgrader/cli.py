@@ -181,14 +181,19 @@ def _merge(course: Course, args) -> int:
     return 0
 
 
-@command("check", "check that the gradebook and autograded/ agree")
+@command("check", "check that the gradebook and autograded/ agree and that every grading finished")
 def _check(course: Course, args) -> int:
+    from classgrader.grade.completion import audit
     from classgrader.grade.runner import consistency
 
-    problems = consistency(course)
-    for problem in problems:
-        print(problem)
-    print("gradebook and autograded/ agree" if not problems else f"{len(problems)} disagreement(s)")
+    unfinished, notes = audit(course)
+    problems = consistency(course) + unfinished
+    for line in problems:
+        print(line)
+    for line in notes:
+        print(f"note: {line}")
+    print("gradebook and autograded/ agree, and every grading finished" if not problems
+          else f"{len(problems)} problem(s): `classgrader grade` grades these submissions again")
     return 0 if not problems else 1
 
 

@@ -1,5 +1,6 @@
-"""A grade run killed half-way resumes without regrading what it finished; the gradebook and
-autograded/ agree afterwards (``classgrader check``), and a disagreement is reported."""
+"""A grade run killed between two notebooks resumes without regrading what it finished (what has
+its completion record); the gradebook and autograded/ agree afterwards (``classgrader check``),
+and a disagreement is reported. Kills in the middle of a notebook: tests/grade/test_crash.py."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ import pytest
 
 from classgrader.model.course import temporary_course
 from classgrader.demo.builder import hand_in
+from classgrader.grade.completion import RECORDS
 from classgrader.model.catalogue import load_catalogue
 from classgrader.model.course import Course
 from classgrader.model.notebooks import fill_from_solutions
@@ -51,11 +53,12 @@ def small_class():
 def test_killed_run_resumes_and_gradebook_agrees_with_autograded(small_class):
     course, assignment, students = small_class
     autograded = course.folder("autograded")
+    records = course.root / RECORDS
     run = _classgrader(course.root, "grade", "--jobs", "1")
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list(autograded.glob(f"*/{assignment.name}/*.ipynb")):
+    while time.monotonic() < deadline and not list(records.glob(f"*/{assignment.name}.json")):
         time.sleep(0.2)
-    finished_before_kill = {p.parent.parent.name for p in autograded.glob(f"*/{assignment.name}/*.ipynb")}
+    finished_before_kill = {p.parent.name for p in records.glob(f"*/{assignment.name}.json")}
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     assert finished_before_kill, "the first submission never finished"

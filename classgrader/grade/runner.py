@@ -5,6 +5,11 @@ Each worker process holds one :class:`nbgrader.apps.api.NbGraderAPI` built from 
 (student, assignment) pair at a time, so a crash in one submission is caught and reported for that
 submission only. Before anything runs, :mod:`classgrader.model.integrity` quarantines malformed
 hand-ins. Every outcome is written to ``grading-status.json`` next to the gradebook.
+
+A kill at any moment loses nothing: nbgrader writes into the worker's stage
+(:mod:`classgrader.grade.staging`), the finished folder is moved into ``autograded/`` (or
+``feedback/``) in one rename, and only then is the submission's completion record written
+(:mod:`classgrader.grade.completion`), which is the only thing a resumed run trusts.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from classgrader.grade import completion, staging
 from classgrader.model.course import Course, ensure_tools_on_path
 from classgrader.model.integrity import check_submission
 from classgrader.model.status import RUN_TROUBLE, SCORED, STATUS_FILE, ErrorName, Status
@@ -53,16 +59,19 @@ class Outcome:
 
 
 _API = None
+_COURSE: Course | None = None
+_STAGE: staging.Stage | None = None
 
 
 def _init_worker(root: str) -> None:
-    global _API
+    global _API, _COURSE, _STAGE
     ensure_tools_on_path()
     from nbgrader.apps.api import NbGraderAPI
 
-    course = Course(root)
-    _API = NbGraderAPI(coursedir=course.coursedir(), config=course.config)
+    _COURSE = Course(root)
+    _API = NbGraderAPI(coursedir=_COURSE.coursedir(), config=_COURSE.config)
     _API.log.setLevel("ERROR")
+    _STAGE = staging.Stage(_COURSE.root)
 
 
 def _summarise_error(result: dict) -> str:
@@ -76,18 +85,49 @@ def _summarise_error(result: dict) -> str:
     return chosen[:300]
 
 
+def _autograde(assignment: str, student: str) -> dict:
+    """nbgrader's autograde of one submission into the stage; then into place, then its record."""
+    from nbgrader.utils import temp_attrs
+
+    completion.discard_record(_COURSE, student, assignment)
+    handin = completion.handin_checksum(_COURSE, student, assignment)
+    version = completion.course_version(_COURSE, assignment)
+    coursedir = _API.coursedir
+    with temp_attrs(coursedir, autograded_directory=_STAGE.step("autograded")):
+        staged = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        result = _API.autograde(assignment, student, force=True, create=True)
+    if result.get("success"):
+        if completion.handin_checksum(_COURSE, student, assignment) != handin:
+            return {"success": False, "error": "RuntimeError: handed in again while it was graded: grade it again"}
+        _STAGE.install(staged, _COURSE.folder("autograded") / student / assignment)
+        completion.finish(_COURSE, student, assignment, handin, version)
+    return result
+
+
+def _feedback(assignment: str, student: str) -> dict:
+    """nbgrader's generate_feedback of one submission into the stage; then into place."""
+    from nbgrader.utils import temp_attrs
+
+    coursedir = _API.coursedir
+    with temp_attrs(coursedir, feedback_directory=_STAGE.step("feedback")):
+        staged = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        result = _API.generate_feedback(assignment, student, force=True)
+    if result.get("success"):
+        _STAGE.install(staged, _COURSE.folder("feedback") / student / assignment)
+    return result
+
+
 def _run_task(task: tuple[str, str, str]) -> Outcome:
     from classgrader.grade.preprocessors import JudgedExecute
 
     operation, assignment, student = task
     started, in_cells = time.perf_counter(), JudgedExecute.seconds_in_cells
     try:
-        if operation == "autograde":
-            result = _API.autograde(assignment, student, force=True, create=True)
-        else:
-            result = _API.generate_feedback(assignment, student, force=True)
+        result = (_autograde if operation == "autograde" else _feedback)(assignment, student)
     except BaseException as err:  # noqa: BLE001 - one submission must never stop the class
         result = {"success": False, "error": f"{type(err).__name__}: {err}"}
+    finally:
+        _STAGE.clear()
     seconds, cells = time.perf_counter() - started, JudgedExecute.seconds_in_cells - in_cells
     if result.get("success"):
         return Outcome(student, assignment, Status.GRADED, "", seconds, cells)
@@ -98,14 +138,20 @@ def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, labe
     """Run (operation, assignment, student) tasks on ``jobs`` worker processes, with a progress bar."""
     if not tasks:
         return []
+    global _STAGE
     outcomes = []
     show = sys.stderr.isatty() or os.environ.get("CLASSGRADER_PROGRESS") == "1"
+    staging.sweep(course.root)   # what a killed run staged
     with tqdm(total=len(tasks), desc=label, unit="nb", disable=not show) as bar:
         if jobs <= 1:
             _init_worker(str(course.root))
-            for task in tasks:
-                outcomes.append(_run_task(task))
-                bar.update()
+            try:
+                for task in tasks:
+                    outcomes.append(_run_task(task))
+                    bar.update()
+            finally:
+                _STAGE.close()
+                _STAGE = None
         else:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                      initargs=(str(course.root),)) as pool:
@@ -113,6 +159,7 @@ def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, labe
                 for future in as_completed(futures):
                     outcomes.append(future.result())
                     bar.update()
+    staging.sweep(course.root)   # the stages of the workers, which have ended
     order = {(a, s): i for i, (_, a, s) in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
 
@@ -141,6 +188,7 @@ def _forget(course: Course, student: str, assignment: str) -> None:
     """Remove a stale autograded copy and gradebook entry of a submission that is not graded."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    completion.discard_record(course, student, assignment)
     shutil.rmtree(course.folder("autograded") / student / assignment, ignore_errors=True)
     with Gradebook(course.db_url) as gradebook:
         try:
@@ -149,23 +197,11 @@ def _forget(course: Course, student: str, assignment: str) -> None:
             pass
 
 
-def already_graded(course: Course, student: str, assignment: str) -> bool:
-    """True when the autograded notebook is newer than the hand-in and the gradebook has its scores."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    a = course.assignment(assignment)
-    name = f"{a.notebook}.ipynb"
-    handed_in = course.folder("submitted") / student / assignment / name
-    graded = course.folder("autograded") / student / assignment / name
-    if not (handed_in.exists() and graded.exists()) or graded.stat().st_mtime < handed_in.stat().st_mtime:
-        return False
-    with Gradebook(course.db_url) as gradebook:
-        try:
-            notebook = gradebook.find_submission_notebook(a.notebook, assignment, student)
-        except MissingEntry:
-            return False
-        return bool(notebook.grades) and all(g.auto_score is not None or g.needs_manual_grade
-                                             for g in notebook.grades)
+def already_graded(course: Course, student: str, assignment: str, gradebook=None,
+                   version: str | None = None) -> bool:
+    """True when the submission's completion record exists and matches the hand-in, the course, the
+    autograded notebook and the gradebook (see :func:`classgrader.grade.completion.problems`)."""
+    return not completion.problems(course, student, assignment, gradebook, version)
 
 
 def consistency(course: Course) -> list[str]:
@@ -195,33 +231,41 @@ def grade(course: Course, pairs: list[tuple[str, str]], jobs: int | None = None,
           force: bool = True) -> list[Outcome]:
     """Integrity-check, then autograde, every (student, assignment) pair.
 
-    With ``force=False`` a submission that is already graded (see :func:`already_graded`) is
-    kept as it is, so a run that was killed half-way resumes where it stopped.
+    With ``force=False`` a submission that is already graded (see :func:`already_graded`: its
+    completion record matches) is kept as it is, so a run that was killed at any moment resumes
+    where it stopped; every other one is graded from scratch.
 
     Returns
     -------
     list of Outcome
         One per pair, in the order given.
     """
+    from nbgrader.api import Gradebook
+
     ensure_tools_on_path()
     jobs = jobs or os.cpu_count() or 1
     sources = {}
     for name in sorted({assignment for _, assignment in pairs}):
         a = course.assignment(name)
         sources[name] = {f"{a.notebook}.ipynb": nbformat.read(course.source_notebook(a), as_version=4)}
+    versions = {name: completion.course_version(course, name) for name in sources}
     outcomes: dict[tuple[str, str], Outcome] = {}
     tasks = []
-    for student, assignment in pairs:
-        reasons = check_submission(course.folder("submitted") / student / assignment, sources[assignment])
-        if reasons:
-            outcomes[(student, assignment)] = Outcome(student, assignment, Status.QUARANTINED, "; ".join(reasons))
+    with Gradebook(course.db_url) as gradebook:
+        for student, assignment in pairs:
+            reasons = check_submission(course.folder("submitted") / student / assignment, sources[assignment])
+            if reasons:
+                outcomes[(student, assignment)] = Outcome(student, assignment, Status.QUARANTINED,
+                                                          "; ".join(reasons))
+            elif not force and already_graded(course, student, assignment, gradebook, versions[assignment]):
+                outcome = Outcome(student, assignment, Status.GRADED, "kept from an earlier run")
+                _inspect(course, outcome)
+                outcomes[(student, assignment)] = outcome
+            else:
+                tasks.append(("autograde", assignment, student))
+    for (student, assignment), outcome in outcomes.items():
+        if outcome.status == Status.QUARANTINED:
             _forget(course, student, assignment)
-        elif not force and already_graded(course, student, assignment):
-            outcome = Outcome(student, assignment, Status.GRADED, "kept from an earlier run")
-            _inspect(course, outcome)
-            outcomes[(student, assignment)] = outcome
-        else:
-            tasks.append(("autograde", assignment, student))
     for outcome in run_tasks(course, tasks, jobs, "autograde"):
         if outcome.status == Status.GRADED:
             _inspect(course, outcome)
@@ -277,5 +321,5 @@ def write_status(course: Course, outcomes: list[Outcome]) -> Path:
     for outcome in outcomes:
         previous[(outcome.student, outcome.assignment)] = asdict(outcome)
     rows = [previous[key] for key in sorted(previous)]
-    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    staging.atomic_write(path, json.dumps(rows, indent=1) + "\n")
     return path

@@ -8,7 +8,12 @@ gradebook and ``autograded/`` and exports ``grades.csv``:
 
 * lossless: every grade, comment and autograded notebook of every shard arrives;
 * idempotent: merging the same artifacts again changes nothing;
-* loud: a missing or failed shard is named, and a student found in two shards is an error.
+* loud: a missing or failed shard is named, and a student found in two shards is an error;
+* complete: a submission counts only with its completion record (:mod:`classgrader.grade.completion`),
+  which travels in the artifact and must match the artifact's autograded notebook and gradebook.
+
+A shard killed half-way writes no artifact (the manifest is written last, atomically); run the
+same command again and it resumes like any ``classgrader grade``.
 """
 from __future__ import annotations
 
@@ -17,9 +22,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from classgrader.grade import completion
+from classgrader.grade.staging import atomic_write
 from classgrader.model.course import Course, CourseError
+from classgrader.model.status import SCORED
 
 MANIFEST = "shard.json"
+#: The completion records in an artifact: ``completed/<student>/<assignment>.json``.
+RECORDS = "completed"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -50,14 +60,23 @@ def write_artifact(course: Course, shard: tuple[int, int], pairs: list[tuple[str
     db_path = course.db_url.split("sqlite:///", 1)[-1].split("?", 1)[0]
     if not course.db_url.startswith("sqlite:///"):
         raise CourseError("shard artifacts need the SQLite gradebook (each shard grades on its own copy)")
+    (folder / MANIFEST).unlink(missing_ok=True)   # an artifact without its manifest is unfinished
     shutil.copy2(db_path, folder / "gradebook.db")
     for student, assignment in pairs:
         source = course.folder("autograded") / student / assignment
+        target = folder / "autograded" / student / assignment
+        shutil.rmtree(target, ignore_errors=True)
         if source.is_dir():
-            shutil.copytree(source, folder / "autograded" / student / assignment, dirs_exist_ok=True)
+            shutil.copytree(source, target)
+        record = completion.record_path(course, student, assignment)
+        copied = folder / RECORDS / student / f"{assignment}.json"
+        copied.unlink(missing_ok=True)
+        if record.is_file():
+            copied.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(record, copied)
     manifest = {"shard": shard[0], "of": shard[1], "students": sorted({s for s, _ in pairs}),
                 "pairs": [list(p) for p in pairs], "outcomes": [asdict(o) for o in outcomes]}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     return folder
 
 
@@ -77,7 +96,11 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
         if not path.is_file():
             problems.append(f"{folder}: not a shard artifact (no {MANIFEST}): the shard probably failed")
             continue
-        manifest = json.loads(path.read_text())
+        try:
+            manifest = json.loads(path.read_text())
+        except ValueError as err:
+            problems.append(f"{folder}: its {MANIFEST} cannot be read ({err}): grade the shard again")
+            continue
         if manifest.get("of") != shards:
             problems.append(f"{folder}: shard {manifest.get('shard')}/{manifest.get('of')} is not one of {shards}")
             continue
@@ -94,6 +117,8 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
             if student in owner:
                 problems.append(f"student {student!r} was graded in shard {owner[student]} and in shard {k}")
             owner.setdefault(student, k)
+    for k, (folder, manifest) in sorted(manifests.items()):
+        problems.extend(_unfinished(folder, manifest, k))
     if problems:
         return MergeReport([], problems)
 
@@ -108,16 +133,43 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
                         submission = source.find_submission(assignment, student)
                     except MissingEntry:
                         continue  # quarantined or failed in the shard: its status says why
+                    record = folder / RECORDS / student / f"{assignment}.json"
+                    if not record.is_file():
+                        continue  # not scored in the shard (failed): its status says why
+                    completion.discard_record(course, student, assignment)
                     _copy_submission(source, target, submission, assignment, student)
                     graded = folder / "autograded" / student / assignment
-                    if graded.is_dir():
-                        shutil.copytree(graded, course.folder("autograded") / student / assignment,
-                                        dirs_exist_ok=True)
+                    mine = course.folder("autograded") / student / assignment
+                    shutil.rmtree(mine, ignore_errors=True)
+                    shutil.copytree(graded, mine)
+                    atomic_write(completion.record_path(course, student, assignment), record.read_text())
                     merged.append((student, assignment))
     from classgrader.grade.runner import Outcome, write_status
 
     write_status(course, [Outcome(**row) for row in status_rows])
     return MergeReport(merged, [])
+
+
+def _unfinished(folder: Path, manifest: dict, k: int) -> list[str]:
+    """Submissions the shard reports as scored whose completion record is missing or does not
+    match the artifact's autograded notebook and gradebook."""
+    from nbgrader.api import Gradebook
+
+    scored = sorted({(o["student"], o["assignment"]) for o in manifest.get("outcomes", [])
+                     if o.get("status") in SCORED})
+    problems = []
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
+        for student, assignment in scored:
+            record = completion.load_record(folder / RECORDS / student / f"{assignment}.json")
+            if record is None:
+                problems.append(f"shard {k}: {student}/{assignment} has no completion record: grade the shard again")
+                continue
+            wrong = completion.autograded_problems(folder / "autograded" / student / assignment, record)
+            wrong += completion.gradebook_problems(gradebook, record)
+            if wrong:
+                problems.append(f"shard {k}: {student}/{assignment} does not match its completion record "
+                                f"({'; '.join(wrong)}): grade the shard again")
+    return problems
 
 
 def _copy_submission(source, target, submission, assignment: str, student: str) -> None:

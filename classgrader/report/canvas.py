@@ -55,7 +55,7 @@ class GradeRow:
 
     assignment: str
     student: str
-    score: float
+    score: float | None    # None: not graded (its grading did not finish)
     max_score: float
 
 
@@ -73,7 +73,7 @@ def read_grades(grades_csv: Path) -> list[GradeRow]:
     for line in lines[1:]:
         if line.strip():
             cells = line.split(",")
-            rows.append(GradeRow(cells[0], cells[3], float(cells[-2]), float(cells[-1])))
+            rows.append(GradeRow(cells[0], cells[3], float(cells[-2]) if cells[-2] else None, float(cells[-1])))
     return rows
 
 
@@ -115,7 +115,8 @@ def write_canvas_csv(course: Course, grades_csv: Path, roster: list[RosterEntry]
         writer.writerow([*HEADER, *(titles[a] for a in assignments)])
         writer.writerow([POINTS_POSSIBLE, "", "", "", "", *(_number(points[a]) for a in assignments)])
         for entry in sorted(roster, key=lambda e: (e.sortable_name.lower(), e.id)):
-            cells = [_number(scores[(entry.id, a)]) if (entry.id, a) in scores else "" for a in assignments]
+            cells = [_number(scores[(entry.id, a)]) if scores.get((entry.id, a)) is not None else ""
+                     for a in assignments]
             writer.writerow([entry.sortable_name, entry.lms_user_id, entry.sis_user_id, entry.sis_login_id,
                              entry.section, *cells])
     return CanvasFile(path, len(roster), warnings)

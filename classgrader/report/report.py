@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from classgrader.grade.completion import unfinished_submissions, unscored
 from classgrader.model.course import Course
 from classgrader.model.notebooks import autograded_items, error_messages, nbgrader_meta
 from classgrader.model.status import DIAGNOSIS_PREFIX, STATUS_FILE, Status
@@ -28,16 +29,19 @@ _DIAGNOSIS = re.compile(re.escape(DIAGNOSIS_PREFIX) + r"(.+)")
 
 
 def _item_results(course: Course):
-    """assignment -> {item: [passed?...]}, assignment -> [total score per student], and maxima.
+    """assignment -> {item: [passed?...]}, assignment -> [total score per student], maxima, and
+    the submissions whose grading did not finish ((student, assignment) -> what has no score).
 
     Scores are nbgrader's: a grade's score is the hand-given one where a person gave one, else
     the autograder's; a total counts the written answers' points and subtracts the late
-    penalty, as ``nbgrader export`` does; a maximum counts every graded cell.
+    penalty, as ``nbgrader export`` does; a maximum counts every graded cell. A submission whose
+    grading did not finish counts in neither (it has no score yet, not a 0).
     """
     from nbgrader.api import Gradebook
 
     items, totals, maxima = {}, {}, {}
     with Gradebook(course.db_url) as gradebook:
+        unfinished = unfinished_submissions(gradebook)
         for assignment in course.assignments():
             source = nbformat.read(course.source_notebook(assignment), as_version=4)
             points = autograded_items(source)
@@ -50,12 +54,14 @@ def _item_results(course: Course):
             except Exception:  # noqa: BLE001 - MissingEntry: not released into this gradebook
                 submissions = []
             for submission in submissions:
+                if (submission.student.id, assignment.name) in unfinished:
+                    continue
                 got = {g.name: g.score for n in submission.notebooks for g in n.grades}
                 for item, maximum in points.items():
                     per_item[item].append((got.get(item) or 0.0) >= maximum)
                 scores.append(max(0.0, submission.score - (submission.late_submission_penalty or 0.0)))
             items[assignment.name], totals[assignment.name] = per_item, scores
-    return items, totals, maxima
+    return items, totals, maxima, unfinished
 
 
 def _diagnoses(course: Course) -> collections.Counter:
@@ -127,7 +133,7 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
     out.mkdir(parents=True, exist_ok=True)
     grades = export_grades(course)
     shutil.copy2(grades, out / "grades.csv")
-    items, totals, maxima = _item_results(course)
+    items, totals, maxima, unfinished = _item_results(course)
     canvas = _canvas_section(course, grades, out, roster)
     plot = _histograms(totals, maxima, out)
     statuses = []
@@ -161,7 +167,12 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
     else:
         lines.append("No diagnosed mistakes.")
     lines += ["", "## Submissions that need a person", ""]
-    attention = [s for s in statuses if s["status"] != Status.GRADED]
+    attention = [s for s in statuses if s["status"] != Status.GRADED
+                 and (s["student"], s["assignment"]) not in unfinished]
+    attention += [{"student": student, "assignment": assignment, "status": "not graded",
+                   "reason": "its grading did not finish (no score for " + "; ".join(missing)
+                             + "): no score counted; grade it again"}
+                  for (student, assignment), missing in sorted(unfinished.items())]
     if attention:
         lines += ["| student | assignment | status | reason |", "|---|---|---|---|"]
         for s in attention:
@@ -195,6 +206,10 @@ def student_summary(course: Course, student: str, assignments: list[str] | None 
             except MissingEntry:
                 if status:
                     lines += [f"## {assignment.name}: {status['status']}", "", status.get("reason", ""), ""]
+                continue
+            if unscored(notebook):
+                lines += [f"## {assignment.name}: not graded yet", "",
+                          "Its grading was interrupted before it finished; it will be graded again.", ""]
                 continue
             graded = course.folder("autograded") / student / assignment.name / f"{assignment.notebook}.ipynb"
             messages = error_messages(nbformat.read(graded, as_version=4)) if graded.exists() else {}
