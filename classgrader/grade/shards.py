@@ -86,10 +86,8 @@ class MergeReport:
     problems: list[str]
 
 
-def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
-    """Merge shard artifacts into the course (whose gradebook must know the assignments)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
+def _read_manifests(artifacts: list[Path], shards: int) -> tuple[dict, list[str]]:
+    """{shard number: (folder, manifest)} of the artifacts, and every problem that forbids a merge."""
     manifests, problems = {}, []
     for folder in artifacts:
         path = Path(folder) / MANIFEST
@@ -108,9 +106,7 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
             problems.append(f"shard {manifest['shard']}/{shards} was given twice ({folder})")
             continue
         manifests[manifest["shard"]] = (Path(folder), manifest)
-    for k in range(1, shards + 1):
-        if k not in manifests:
-            problems.append(f"shard {k}/{shards} is missing")
+    problems += [f"shard {k}/{shards} is missing" for k in range(1, shards + 1) if k not in manifests]
     owner: dict[str, int] = {}
     for k, (_, manifest) in sorted(manifests.items()):
         for student in manifest["students"]:
@@ -119,33 +115,47 @@ def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
             owner.setdefault(student, k)
     for k, (folder, manifest) in sorted(manifests.items()):
         problems.extend(_unfinished(folder, manifest, k))
-    if problems:
-        return MergeReport([], problems)
+    return manifests, problems
+
+
+def _merge_shard(course: Course, target, folder: Path, manifest: dict) -> list[tuple[str, str]]:
+    """Copy one shard's finished submissions (gradebook rows, autograded folder, record) into the course."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     merged = []
-    status_rows = []
-    with Gradebook(course.db_url) as target:
-        for k, (folder, manifest) in sorted(manifests.items()):
-            status_rows.extend(manifest.get("outcomes", []))
-            with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as source:
-                for student, assignment in manifest["pairs"]:
-                    try:
-                        submission = source.find_submission(assignment, student)
-                    except MissingEntry:
-                        continue  # quarantined or failed in the shard: its status says why
-                    record = folder / RECORDS / student / f"{assignment}.json"
-                    if not record.is_file():
-                        continue  # not scored in the shard (failed): its status says why
-                    completion.discard_record(course, student, assignment)
-                    _copy_submission(source, target, submission, assignment, student)
-                    graded = folder / "autograded" / student / assignment
-                    mine = course.folder("autograded") / student / assignment
-                    shutil.rmtree(mine, ignore_errors=True)
-                    shutil.copytree(graded, mine)
-                    atomic_write(completion.record_path(course, student, assignment), record.read_text())
-                    merged.append((student, assignment))
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as source:
+        for student, assignment in manifest["pairs"]:
+            try:
+                submission = source.find_submission(assignment, student)
+            except MissingEntry:
+                continue  # quarantined or failed in the shard: its status says why
+            record = folder / RECORDS / student / f"{assignment}.json"
+            if not record.is_file():
+                continue  # not scored in the shard (failed): its status says why
+            completion.discard_record(course, student, assignment)
+            _copy_submission(source, target, submission, assignment, student)
+            mine = course.folder("autograded") / student / assignment
+            shutil.rmtree(mine, ignore_errors=True)
+            shutil.copytree(folder / "autograded" / student / assignment, mine)
+            atomic_write(completion.record_path(course, student, assignment), record.read_text())
+            merged.append((student, assignment))
+    return merged
+
+
+def merge(course: Course, artifacts: list[Path], shards: int) -> MergeReport:
+    """Merge shard artifacts into the course (whose gradebook must know the assignments)."""
+    from nbgrader.api import Gradebook
+
     from classgrader.grade.runner import Outcome, write_status
 
+    manifests, problems = _read_manifests(artifacts, shards)
+    if problems:
+        return MergeReport([], problems)
+    merged, status_rows = [], []
+    with Gradebook(course.db_url) as target:
+        for _, (folder, manifest) in sorted(manifests.items()):
+            status_rows.extend(manifest.get("outcomes", []))
+            merged += _merge_shard(course, target, folder, manifest)
     write_status(course, [Outcome(**row) for row in status_rows])
     return MergeReport(merged, [])
 

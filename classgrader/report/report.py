@@ -127,21 +127,8 @@ def _review_section(statuses: list[dict]) -> list[str]:
     return lines if listed else lines + ["None."]
 
 
-def write_report(course: Course, out: Path | None = None, roster: Path | None = None) -> Path:
-    """Write grades.csv, canvas.csv (with a roster) and report.md (with plots); returns the report's path."""
-    out = out or course.root / "reports"
-    out.mkdir(parents=True, exist_ok=True)
-    grades = export_grades(course)
-    shutil.copy2(grades, out / "grades.csv")
-    items, totals, maxima, unfinished = _item_results(course)
-    canvas = _canvas_section(course, grades, out, roster)
-    plot = _histograms(totals, maxima, out)
-    statuses = []
-    if (course.root / STATUS_FILE).exists():
-        statuses = json.loads((course.root / STATUS_FILE).read_text())
-
-    lines = ["# Class report", "", f"![score distribution]({plot.name})", ""]
-    lines += ["## Scores", "", "| assignment | submissions | mean (written answers included, late penalties subtracted) | median | full marks |", "|---|---|---|---|---|"]
+def _scores_section(totals: dict, maxima: dict) -> list[str]:
+    lines = ["## Scores", "", "| assignment | submissions | mean (written answers included, late penalties subtracted) | median | full marks |", "|---|---|---|---|---|"]
     for name, scores in totals.items():
         if scores:
             ordered = sorted(scores)
@@ -149,7 +136,11 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
             full = sum(s >= maxima[name] for s in scores)
             lines.append(f"| {name} | {len(scores)} | {sum(scores) / len(scores):.1f} / {maxima[name]:g} "
                          f"| {median:g} | {full} |")
-    lines += ["", "## Pass rate of every autograded item", ""]
+    return lines
+
+
+def _items_section(course: Course, items: dict) -> list[str]:
+    lines = ["", "## Pass rate of every autograded item", ""]
     for name, per_item in items.items():
         if not any(per_item.values()):
             continue
@@ -166,7 +157,11 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
             lines.append(f"| {assignment} | `{item}` | {text.replace('|', '/')} | {count} |")
     else:
         lines.append("No diagnosed mistakes.")
-    lines += ["", "## Submissions that need a person", ""]
+    return lines
+
+
+def _attention_section(statuses: list[dict], unfinished: dict) -> list[str]:
+    lines = ["", "## Submissions that need a person", ""]
     attention = [s for s in statuses if s["status"] != Status.GRADED
                  and (s["student"], s["assignment"]) not in unfinished]
     attention += [{"student": student, "assignment": assignment, "status": "not graded",
@@ -179,8 +174,24 @@ def write_report(course: Course, out: Path | None = None, roster: Path | None = 
             lines.append(f"| {s['student']} | {s['assignment']} | {s['status']} | {s['reason'].replace('|', '/')[:300]} |")
     else:
         lines.append("None: every submission was graded normally.")
-    lines += _review_section(statuses)
-    lines += ["", *canvas]
+    return lines
+
+
+def write_report(course: Course, out: Path | None = None, roster: Path | None = None) -> Path:
+    """Write grades.csv, canvas.csv (with a roster) and report.md (with plots); returns the report's path."""
+    out = out or course.root / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    grades = export_grades(course)
+    shutil.copy2(grades, out / "grades.csv")
+    items, totals, maxima, unfinished = _item_results(course)
+    canvas = _canvas_section(course, grades, out, roster)
+    plot = _histograms(totals, maxima, out)
+    statuses = []
+    if (course.root / STATUS_FILE).exists():
+        statuses = json.loads((course.root / STATUS_FILE).read_text())
+    lines = ["# Class report", "", f"![score distribution]({plot.name})", ""]
+    lines += _scores_section(totals, maxima) + _items_section(course, items)
+    lines += _attention_section(statuses, unfinished) + _review_section(statuses) + ["", *canvas]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
