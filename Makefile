@@ -58,7 +58,7 @@ report: venv
 	$(PY) -m classgrader report
 
 test: venv
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=25
 
 lab: venv
 	cd release && ../$(VENV)/bin/jupyter lab
