@@ -124,8 +124,20 @@ class Stage:
         os.close(self._lock)
 
 
+def sweep_temporaries(root: Path) -> list[Path]:
+    """Remove what a killed :func:`atomic_write` left in the course folder and in the grader's
+    work folder (records, status); the files removed. Only a grading run writes there, and it
+    sweeps before its workers start and after they end."""
+    stale = [*Path(root).glob(".*.tmp"), *leftover_temporaries(Path(root) / WORK)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def sweep(root: Path) -> list[str]:
-    """Remove every stage whose owner is gone (killed or finished); the ids removed."""
+    """Remove every stage whose owner is gone (killed or finished), and the temporary files of
+    killed writers; the ids of the stages removed."""
+    sweep_temporaries(root)
     base = Path(root) / STAGING
     if not base.is_dir():
         return []

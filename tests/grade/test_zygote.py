@@ -108,7 +108,10 @@ def test_interrupt_and_kill_work_as_for_an_ordinary_kernel(tmp_path):
             reply = await kernel.kc.get_shell_msg(timeout=30)
             assert reply["parent_header"]["msg_id"] == started
             assert reply["content"]["ename"] == "KeyboardInterrupt"
-            assert (await kernel.run("print('still alive')"))["stdout"].strip() == "still alive"
+            # the kernel still runs code (judged by the execute reply: on a loaded machine the
+            # stream of an interrupted kernel's next cell may arrive after its idle status)
+            assert (await kernel.run("x = 6 * 7"))["status"] == "ok"
+            assert (await kernel.run("assert x == 42"))["status"] == "ok"
             kernel.kc.execute("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass")
             time.sleep(1)
             await kernel.km.interrupt_kernel()
