@@ -114,3 +114,13 @@ def save_figure(fig, out_path, *, suffixes=(".png", ".svg", ".pdf")) -> pathlib.
     with style_context():
         fig.savefig(path, metadata=_METADATA.get(path.suffix.lower()))
     return path
+
+
+def finish_cli(fig, out_path) -> int:
+    """The end of every picture's command line: save ``fig``, close it, print the path; exit 0."""
+    import matplotlib.pyplot as plt
+
+    save_figure(fig, out_path)
+    plt.close(fig)
+    print(out_path)
+    return 0

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from mlviz._checks import as_float_array, check_axes, check_out_path, check_vector
-from mlviz._style import BACKWARD_COLOR, CYCLE, FORWARD_COLOR, PALETTE, save_figure, style_context
+from mlviz._style import BACKWARD_COLOR, CYCLE, FORWARD_COLOR, PALETTE, finish_cli, style_context
 
 __all__ = ["plot_computational_graph", "cs231n_circuit", "plot_network_training"]
 
@@ -375,10 +375,7 @@ def main(argv=None):
     except ValueError as exc:
         parser.error(str(exc))
     fig, _ = plot_computational_graph(*cs231n_circuit(), title="f(x, y, z) = (x + y) z")
-    save_figure(fig, out)
-    plt.close(fig)
-    print(out)
-    return 0
+    return finish_cli(fig, out)
 
 
 if __name__ == "__main__":

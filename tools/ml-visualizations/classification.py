@@ -17,7 +17,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 
 from mlviz._checks import as_float_array, check_axes, check_callable, check_int, check_out_path
-from mlviz._style import PALETTE, save_figure, style_context
+from mlviz._style import PALETTE, finish_cli, style_context
 
 __all__ = ["make_moons", "plot_decision_boundary"]
 
@@ -186,10 +186,7 @@ def main(argv=None):
         fig, _ = plot_decision_boundary(_hand_made_score, X, y, title="Two half-moons and a hand-made boundary")
     except ValueError as exc:
         parser.error(str(exc))
-    save_figure(fig, out)
-    plt.close(fig)
-    print(out)
-    return 0
+    return finish_cli(fig, out)
 
 
 if __name__ == "__main__":

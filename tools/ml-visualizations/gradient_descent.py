@@ -24,7 +24,7 @@ from mlviz._checks import (
     check_path, check_point, check_positive_number, check_series_dict, evaluate_grid,
 )
 from mlviz._render import placeholder_gif, rendering
-from mlviz._style import CMAP, CYCLE, END_COLOR, PATH_COLOR, START_COLOR, save_figure, style_context
+from mlviz._style import CMAP, CYCLE, END_COLOR, PATH_COLOR, START_COLOR, finish_cli, style_context
 
 __all__ = [
     "plot_descent_path", "plot_descent_paths", "plot_learning_rate_panels", "plot_loss_curves",
@@ -681,10 +681,7 @@ def main(argv=None):
                 fig, _ = plot_loss_curves(losses)
     except ValueError as exc:
         parser.error(str(exc))
-    save_figure(fig, out)
-    plt.close(fig)
-    print(out)
-    return 0
+    return finish_cli(fig, out)
 
 
 if __name__ == "__main__":

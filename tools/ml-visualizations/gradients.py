@@ -21,7 +21,7 @@ from mlviz._checks import (
     check_axes, check_callable, check_finite_number, check_int, check_name, check_out_path,
     check_range, evaluate_gradient, evaluate_gradient_pointwise, evaluate_grid,
 )
-from mlviz._style import CMAP, PALETTE, save_figure, style_context
+from mlviz._style import CMAP, PALETTE, finish_cli, style_context
 
 __all__ = ["plot_loss_surface_with_slice", "plot_gradient_field"]
 
@@ -230,10 +230,7 @@ def main(argv=None):
             fig, _ = plot_gradient_field(f, grad)
     except ValueError as exc:
         parser.error(str(exc))
-    save_figure(fig, out)
-    plt.close(fig)
-    print(out)
-    return 0
+    return finish_cli(fig, out)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm
 from mlviz._checks import (
     check_axes, check_int, check_out_path, check_path, check_range, check_vector,
 )
-from mlviz._style import CMAP, CYCLE, END_COLOR, PALETTE, PATH_COLOR, START_COLOR, save_figure, style_context
+from mlviz._style import CMAP, CYCLE, END_COLOR, PALETTE, PATH_COLOR, START_COLOR, finish_cli, style_context
 
 __all__ = ["plot_fit_during_training", "plot_regression_loss_surface"]
 
@@ -256,10 +256,7 @@ def main(argv=None):
             fig, _ = plot_regression_loss_surface(x, y, path=path)
     except ValueError as exc:
         parser.error(str(exc))
-    save_figure(fig, out)
-    plt.close(fig)
-    print(out)
-    return 0
+    return finish_cli(fig, out)
 
 
 if __name__ == "__main__":
