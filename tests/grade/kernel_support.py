@@ -28,9 +28,15 @@ class Kernel:
         return self
 
     async def run(self, code: str, timeout: float = 60) -> dict:
-        """Run ``code``; its status, stdout text, error name and displayed MIME types."""
+        """Run ``code``; its status, stdout text, error name and displayed MIME types.
+
+        Sent with ``stop_on_error=False``, as nbgrader's Execute (allow_errors) sends every cell:
+        otherwise ipykernel aborts a request that arrives while it is still dropping the queue of
+        an interrupted cell, which a loaded machine makes likely.
+        """
         outputs: list[dict] = []
-        reply = await self.kc.execute_interactive(code, timeout=timeout, output_hook=outputs.append)
+        reply = await self.kc.execute_interactive(code, timeout=timeout, output_hook=outputs.append,
+                                                  stop_on_error=False)
         streams = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
         shown = [k for m in outputs if m["msg_type"] == "display_data" for k in m["content"]["data"]]
         return {"status": reply["content"]["status"], "stdout": streams,
