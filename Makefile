@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed$(if $(EXTRAS),-$(EXTRAS))
 # nbgrader runs helper programs (alembic) by name: the environment's scripts come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv demo test release grade collect return feedback report lab images bench loadtest clean student-kit
+.PHONY: help venv demo test release grade collect return feedback report lab images bench loadtest sweep clean student-kit
 
 help:
 	@echo "make demo     the whole assignment life cycle on a demo class (SQLite gradebook)"
@@ -23,6 +23,7 @@ help:
 	@echo "make report   grades.csv, a Canvas CSV and the class report in reports/"
 	@echo "make bench    time make grade against plain sequential nbgrader autograde (SIZE=large: 500+ notebooks)"
 	@echo "make loadtest [LOADTEST_SIZE=400] [LOADTEST_JOBS=6]  a big class killed half-way and resumed, SQLite and PostgreSQL"
+	@echo "make sweep [SEEDS=20] [ASSIGNMENT=...]  every demo submission's hidden tests for SEEDS students: does each catalogue hold?"
 	@echo "make lab      open the released notebooks in JupyterLab"
 	@echo "make images   regenerate the README pictures under docs/images/"
 	@echo "make student-kit [KIT=path]  the student kit (default build/student-kit): no answers in it"
@@ -77,5 +78,8 @@ bench: venv
 	$(PY) -m classgrader.bench $(if $(JOBS),--jobs $(JOBS)) $(if $(SIZE),--size $(SIZE))
 
 # Not part of `make test` (tens of minutes): figures in test-artifacts/loadtest-*.json.
+sweep: venv
+	$(PY) -m classgrader sweep --seeds $(or $(SEEDS),20) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
 loadtest: venv
 	$(PY) -m pytest tests/load/loadtest_grading.py -s -p no:cacheprovider

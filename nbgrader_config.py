@@ -69,6 +69,11 @@ c.Autograde.autograde_preprocessors = [
     "classgrader.grade.preprocessors.CheckCellMetadataOnce",
 ]
 
+# Each student's hidden inputs are drawn from a course secret (README, "Variants"), never kept in
+# this repository: set the environment variable CLASSGRADER_SECRET, or name a file only you can
+# read here (the variable wins). Strict mode refuses to grade without one.
+# c.JudgedExecute.variant_secret_file = os.path.expanduser("~/.calculus-for-ml-secret")
+
 # `nbgrader export` writes grades.csv as nbgrader does, except that a submission whose grading did
 # not finish (a test cell without a score) gets an empty score, not a 0 that looks final, and a
 # warning that names it.

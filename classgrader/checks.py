@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import time
 import warnings
 from typing import Any, Callable, Iterator, Mapping
 
@@ -51,6 +52,8 @@ __all__ = [
     "substitute",
     "call_each",
     "fold",
+    "for_all",
+    "describe_inputs",
     "type_name",
 ]
 
@@ -410,3 +413,99 @@ def fold(function: Callable[[Any, Any], Any], start: Any, items: list) -> Any:
     for item in items:
         start = function(start, item)
     return start
+
+
+def describe_inputs(case: tuple, names: tuple[str, ...] = ()) -> str:
+    """``x = array([0, 1]) (integer), h = 0.5``: the inputs of one case, for a message."""
+    parts = []
+    for index, value in enumerate(case):
+        name = names[index] if index < len(names) else f"argument {index + 1}"
+        if type(value) is np.ndarray:
+            with np.printoptions(precision=17, threshold=20, edgeitems=4):
+                shown = f"array({np.array2string(value, separator=', ')})"
+            if np.issubdtype(value.dtype, np.integer):
+                shown += " (integer)"
+            elif value.dtype != np.float64:
+                shown += f" (dtype {value.dtype})"
+        else:
+            shown = repr(value)
+        parts.append(f"{name} = {shown}")
+    return ", ".join(parts)
+
+
+def _failure_kind(error: BaseException) -> tuple:
+    """What makes two failures the same: the exception's type and the diagnoses its message names."""
+    kind = getattr(error, "student_type", "") or type(error).__name__
+    lines = str(error).splitlines()
+    return (kind, tuple(line.strip() for line in lines if DIAGNOSIS_PREFIX in line))
+
+
+def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), names: tuple[str, ...] = (),
+            max_examples: int = 10, shrink_seconds: float = 3.0) -> None:
+    """Run ``check(*case)`` on inputs drawn for this student, then on the fixed ``examples``.
+
+    ``inputs`` is a Hypothesis strategy of argument tuples (``st.tuples(...)``); ``examples`` are
+    the edge cases every student gets; ``names`` name the arguments in messages. The draws come
+    from the seed of the check running now (:func:`classgrader.variants.current_seed`: the
+    student's in the judge, :data:`~classgrader.variants.INSTRUCTOR_SEED` in an instructor's
+    kernel), without Hypothesis's example database, so one seed always draws the same inputs.
+
+    When a drawn input fails, Hypothesis shrinks it to a smallest input that fails *with the same
+    diagnosis* (a smaller input failing for another reason would teach another lesson), for at
+    most ``shrink_seconds`` (under the judge every try is a round trip to the kernel). The
+    AssertionError then names that input before the check's own message (which says what was
+    expected and what came back)::
+
+        fails for x = 1.0, h = 0.5:
+        central_difference(x**3, 1.0, h=0.5) is wrong. ...
+
+    A failing edge case is reported the same way. An exception the student's code raised is
+    re-raised as it is (for the smallest input found): the judge reports where it was raised.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+    from classgrader.variants import current_seed, note_drawn
+
+    state: dict[str, Any] = {"kind": None, "until": None, "last": None}
+
+    def attempt(case: tuple) -> None:
+        if state["until"] is not None and time.monotonic() > state["until"]:
+            return   # the shrinking budget is spent: the smallest failure so far stands
+        if state["kind"] is None:
+            note_drawn(describe_inputs(case, names))
+        try:
+            check(*case)
+        except Exception as error:  # noqa: BLE001 - compared below, then re-raised for Hypothesis
+            kind = _failure_kind(error)
+            if state["kind"] is None:
+                state["kind"], state["until"] = kind, time.monotonic() + shrink_seconds
+            elif kind != state["kind"]:
+                return   # another failure: shrink toward the first one only
+            state["last"] = (case, error)
+            raise
+
+    run = settings(database=None, max_examples=max_examples, deadline=None, derandomize=False,
+                   report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet,
+                   suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+                   )(seed(current_seed())(given(inputs)(attempt)))
+    try:
+        run()
+    except Exception:  # noqa: BLE001 - the smallest failure recorded is what is reported
+        if state["last"] is None:
+            raise
+        _report(*state["last"], names, "")
+    for case in examples:
+        case = tuple(case)
+        note_drawn(describe_inputs(case, names) + " (fixed)")
+        try:
+            check(*case)
+        except Exception as error:  # noqa: BLE001 - reported with its input
+            _report(case, error, names, " (an edge case every student gets)")
+
+
+def _report(case: tuple, error: Exception, names: tuple[str, ...], note: str):
+    """Fail with ``error``, its message preceded by the input it failed for."""
+    where = f"fails for {describe_inputs(case, names)}{note}"
+    if isinstance(error, AssertionError):
+        raise AssertionError(f"{where}:\n{error}") from None
+    raise error   # the student's own exception: the judge reports where their code raised it

@@ -87,6 +87,27 @@ def _sandbox_ready(course: Course) -> bool:
     return True
 
 
+def _secret_ready(course: Course) -> bool:
+    """Find the course secret before grading anything; in strict mode, refuse without one."""
+    from classgrader.grade.preprocessors import course_secret
+    from classgrader.variants import MissingSecret, fingerprint
+
+    try:
+        secret = course_secret(course.config)
+    except MissingSecret as err:
+        print(f"classgrader: {err}", file=sys.stderr)
+        return False
+    print(f"course secret: fingerprint {fingerprint(secret)}", file=sys.stderr)
+    return True
+
+
+def _use_demo_secret() -> None:
+    """The demo class and the self-check draw their hidden inputs from the public demo secret."""
+    from classgrader.variants import DEMO_SECRET, SECRET_VARIABLE
+
+    os.environ[SECRET_VARIABLE] = DEMO_SECRET   # seen by the grading workers too
+
+
 # --- release ------------------------------------------------------------------------------------
 
 @command("release", "regenerate release/ from source/", ASSIGNMENTS)
@@ -149,7 +170,7 @@ def _grade(course: Course, args) -> int:
     if not pairs and not shard:
         print(f"nothing to grade in {course.folder('submitted')}", file=sys.stderr)
         return 1
-    if not _sandbox_ready(course):
+    if not _sandbox_ready(course) or not _secret_ready(course):
         return 2
     outcomes = runner.grade(course, pairs, args.jobs, force=args.force) if pairs else []
     if args.artifact:
@@ -159,6 +180,46 @@ def _grade(course: Course, args) -> int:
         print(f"{o.status:<12} {o.student}/{o.assignment}" + (f": {o.reason}" if o.reason else ""))
     print(f"status file: {course.root / STATUS_FILE}")
     return _verdict(_count(outcomes), (Status.FAILED, Status.QUARANTINED), args.accept_failures, "graded")
+
+
+@command("replay", "grade one student again with the recorded inputs; show them, compare the scores",
+         arg("student"), arg("assignment"))
+def _replay(course: Course, args) -> int:
+    from classgrader.grade.preprocessors import course_secret
+    from classgrader.grade.replay import replay
+    from classgrader.variants import MissingSecret
+
+    try:
+        secret = course_secret(course.config)
+    except MissingSecret as err:
+        raise CourseError(str(err)) from None
+    result = replay(course, args.student, args.assignment, secret)
+    for item in result.items:
+        verdict = "same" if item.same else "DIFFERENT"
+        print(f"{item.item}: recorded {item.recorded}, replayed {item.replayed} ({verdict}"
+              + ("" if item.same_message else "; the failure message differs") + ")")
+        for line in item.inputs:
+            print(f"    {line}")
+    if result.same:
+        print(f"{args.student}/{args.assignment}: the replay reproduces the recorded grade exactly")
+        return 0
+    print(f"{args.student}/{args.assignment}: the replay DIFFERS from the recorded grade", file=sys.stderr)
+    return 1
+
+
+@command("sweep", "run every demo submission's hidden tests for many students; do the catalogues hold?",
+         ASSIGNMENTS, arg("--seeds", type=_positive_int, default=20, help="students per assignment (default 20)"))
+def _sweep(course: Course, args) -> int:
+    from classgrader.demo.sweep import sweep
+
+    results = [sweep(course, a, args.seeds) for a in _selected(course, args.assignment)]
+    print()
+    for r in results:
+        for mismatch in r.mismatches:
+            print(f"MISMATCH {r.assignment}: {mismatch}")
+        print(f"{r.assignment}: {r.seeds} seeds x {r.submissions} submissions ({r.runs} gradings): "
+              f"{len(r.mismatches)} mismatches, {r.seconds:.0f} s")
+    return 1 if any(r.mismatches for r in results) else 0
 
 
 @command("merge", "merge shard artifacts into this course's gradebook and grades.csv",
@@ -341,6 +402,7 @@ def _demo(course: Course, args) -> int:
 
     started = time.perf_counter()
     _sandbox_ready(course)
+    _use_demo_secret()
     results = run(course, jobs=args.jobs, mistakes=None if args.all_mistakes else DEMO_MISTAKES, spread=True)
     report = write_report(course, roster=demo_roster_path(course))
     print(f"grades.csv: {course.root / 'grades.csv'}; feedback: {course.folder('feedback')}; "
@@ -356,6 +418,7 @@ def _selfcheck(course: Course, args) -> int:
 
     started = time.perf_counter()
     course.assignment(args.assignment)  # a clear error for an unknown name
+    _use_demo_secret()
     scratch = Course(temporary_course(course, [args.assignment]))
     try:
         results = run(scratch, jobs=args.jobs, with_source=True, export=False)

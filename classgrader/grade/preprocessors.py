@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import sys
 import time
 import traceback
 
@@ -37,8 +38,9 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, Execute, NbGraderPreprocessor,
                                     OverwriteCells)
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, Unicode
 
+from classgrader import variants
 from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
@@ -135,6 +137,12 @@ class JudgedExecute(Execute):
         "your permissions, for debugging; refused in strict mode).",
     ).tag(config=True)
 
+    variant_secret_file = Unicode(
+        "", help=f"A file holding the course secret that each student's hidden inputs are drawn from "
+        f"(kept outside the repository; the environment variable {variants.SECRET_VARIABLE} wins). "
+        "Without either, grading refuses in strict mode and warns otherwise.",
+    ).tag(config=True)
+
     # nbconvert's preprocess() re-runs NotebookClient.__init__, which resets every trait set on
     # the instance to its configured value; so the kernel and the per-cell timeout are chosen in
     # the hooks that run after that: create_kernel_manager() and _get_timeout().
@@ -147,7 +155,15 @@ class JudgedExecute(Execute):
         self._unreachable = ""
         self._tests = {name: source for name, cell_type, source in source_cells(resources or {})
                        if cell_type == "code"}
-        return super().preprocess(nb, resources, km)
+        self._secret = course_secret(self.config)
+        info = (resources or {}).get("nbgrader", {})
+        self._who = (str(info.get("student", "")), str(info.get("assignment", "")))
+        self._seeds: dict[str, int] = {}
+        nb, resources = super().preprocess(nb, resources, km)
+        nb.metadata.setdefault("classgrader", {})[variants.RECORD_KEY] = {
+            "secret": variants.fingerprint(self._secret), "student": self._who[0],
+            "assignment": self._who[1], "seeds": {k: str(v) for k, v in self._seeds.items()}}
+        return nb, resources
 
     def create_kernel_manager(self):
         from classgrader.grade.kernels import kernel_manager_class
@@ -171,6 +187,9 @@ class JudgedExecute(Execute):
     def _get_timeout(self, cell):
         remaining = max(1, int(self._deadline - time.monotonic()))
         return min(self.timeout or remaining, remaining)
+
+    #: ``classgrader replay`` sets a dict here: grade_id -> the inputs each check drew.
+    drawn: dict[str, list[str]] | None = None
 
     #: Seconds this process has spent running cells: the student's in the kernel and the tests in
     #: the judge (the grader's per-notebook overhead is the rest; see classgrader.bench).
@@ -226,8 +245,10 @@ class JudgedExecute(Execute):
             if not self._stopped:   # the kernel lives but will not let the judge in: once is enough
                 self._unreachable = lost.reason
             return outputs
+        seed = self._seeds[grade_id] = variants.variant_seed(self._secret, *self._who, grade_id)
         try:
-            verdict = judge_cell(hearing.session, source, grade_id)
+            with variants.drawing(seed, self.drawn.setdefault(grade_id, []) if self.drawn is not None else None):
+                verdict = judge_cell(hearing.session, source, grade_id)
         except OutOfTime:
             outputs = [_error(ErrorName.TEST_TIMEOUT, f"your code did not finish within this test's "
                               f"{self.timeout} s")]
@@ -251,6 +272,30 @@ class JudgedExecute(Execute):
             self._stopped = KERNEL_HUNG
         return [_error(ErrorName.TEST_DID_NOT_RUN, f"this test could not be judged: {reason}; it scores "
                        "0 and the submission is flagged for a person to read")]
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_demo_secret(why: str) -> None:
+    print(f"WARNING: {why}: grading with the public demo secret, so anyone can compute every "
+          "student's hidden inputs", file=sys.stderr, flush=True)
+
+
+def course_secret(config) -> str:
+    """The course secret for grading with the nbgrader configuration ``config``.
+
+    From the environment or ``c.JudgedExecute.variant_secret_file``; without either, strict mode
+    raises :class:`~classgrader.variants.MissingSecret` and otherwise the demo secret is used with
+    a warning (printed once per process).
+    """
+    from classgrader.grade.sandbox import Sandbox, strict
+
+    secret, why = variants.find_secret(JudgedExecute(config=config).variant_secret_file)
+    if secret:
+        return secret
+    if strict(Sandbox(config=config)):
+        raise variants.MissingSecret(f"refusing to grade: {why} (strict mode); see the README, 'Variants'")
+    _warn_demo_secret(why)
+    return variants.DEMO_SECRET
 
 
 class CapOutputBytes(NbGraderPreprocessor):
