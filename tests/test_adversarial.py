@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -209,8 +210,14 @@ def graded_corpus():
     try:
         results = {}
         for way in WAYS:
-            course = courses[way] = _scratch(listener)
-            completed = _run(course, way)
+            courses[way] = _scratch(listener)
+        # Both ways at once: much of a way's time is spent waiting for the endless loops' timeouts,
+        # so the other way's grading fills it (the statuses the corpus allows already cover a
+        # loaded machine).
+        with ThreadPoolExecutor(len(WAYS)) as pool:
+            runs = {way: pool.submit(_run, courses[way], way) for way in WAYS}
+        for way in WAYS:
+            course, completed = courses[way], runs[way].result()
             status_file = course.root / STATUS_FILE
             status = {(r["student"], r["assignment"]): r for r in json.loads(status_file.read_text())} \
                 if status_file.exists() else {}

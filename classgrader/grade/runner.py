@@ -74,14 +74,20 @@ def _init_worker(root: str) -> None:
     _STAGE = staging.Stage(_COURSE.root)
 
 
+#: nbgrader's own wrapper around the error that stopped a conversion: never the cause.
+_WRAPPER = "NbGraderException"
+
+
 def _summarise_error(result: dict) -> str:
-    """The most telling line of a failed nbgrader run: the last exception line of its traceback."""
+    """The most telling line of a failed nbgrader run: the last exception line of its traceback
+    that is not nbgrader's wrapper ("Please see the above traceback"), which names no cause."""
     import re
 
     text = (result.get("log") or "") + "\n" + (result.get("error") or "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     exceptions = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b.*:", line)]
-    chosen = exceptions[-1] if exceptions else (lines[-1] if lines else "unknown error")
+    causes = [line for line in exceptions if _WRAPPER not in line.split(":", 1)[0]] or exceptions
+    chosen = causes[-1] if causes else (lines[-1] if lines else "unknown error")
     return chosen[:300]
 
 
@@ -138,28 +144,53 @@ def run_tasks(course: Course, tasks: list[tuple[str, str, str]], jobs: int, labe
     """Run (operation, assignment, student) tasks on ``jobs`` worker processes, with a progress bar."""
     if not tasks:
         return []
-    global _STAGE
-    outcomes = []
     show = sys.stderr.isatty() or os.environ.get("CLASSGRADER_PROGRESS") == "1"
     staging.sweep(course.root)   # what a killed run staged
     with tqdm(total=len(tasks), desc=label, unit="nb", disable=not show) as bar:
-        if jobs <= 1:
-            _init_worker(str(course.root))
-            try:
-                for task in tasks:
-                    outcomes.append(_run_task(task))
-                    bar.update()
-            finally:
-                _STAGE.close()
-                _STAGE = None
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(str(course.root),)) as pool:
-                futures = [pool.submit(_run_task, task) for task in tasks]
-                for future in as_completed(futures):
-                    outcomes.append(future.result())
-                    bar.update()
+        outcomes = _run_on_workers(course, tasks, jobs, bar, in_process=jobs <= 1)
+    # A failure may come from the moment (a machine out of memory or processes, a database busy
+    # past its timeout): each failed task is tried once more, alone in a new worker, before it is
+    # reported.
+    again = [task for task, outcome in zip(tasks, outcomes) if outcome.status == Status.FAILED]
+    if again:
+        retried = {(o.assignment, o.student): o for o in _run_on_workers(course, again, 1, None)}
+        for index, (_, assignment, student) in enumerate(tasks):
+            if (assignment, student) in retried:
+                first, second = outcomes[index], retried[(assignment, student)]
+                if second.status == Status.FAILED:
+                    second.reason = f"failed twice: {second.reason}"
+                else:
+                    print(f"{student}/{assignment}: failed once ({first.reason}); graded on a second try",
+                          file=sys.stderr)
+                outcomes[index] = second
     staging.sweep(course.root)   # the stages of the workers, which have ended
+    return outcomes
+
+
+def _run_on_workers(course: Course, tasks: list[tuple[str, str, str]], jobs: int, bar,
+                    in_process: bool = False) -> list[Outcome]:
+    """The outcomes of ``tasks``, in their order: from ``jobs`` worker processes, or from this
+    process with ``in_process``."""
+    global _STAGE
+    outcomes = []
+    if in_process:
+        _init_worker(str(course.root))
+        try:
+            for task in tasks:
+                outcomes.append(_run_task(task))
+                if bar is not None:
+                    bar.update()
+        finally:
+            _STAGE.close()
+            _STAGE = None
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(str(course.root),)) as pool:
+            futures = [pool.submit(_run_task, task) for task in tasks]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                if bar is not None:
+                    bar.update()
     order = {(a, s): i for i, (_, a, s) in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
 
