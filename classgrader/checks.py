@@ -53,6 +53,7 @@ __all__ = [
     "call_each",
     "fold",
     "for_all",
+    "student_rng",
     "describe_inputs",
     "type_name",
 ]
@@ -501,6 +502,18 @@ def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), name
             check(*case)
         except Exception as error:  # noqa: BLE001 - reported with its input
             _report(case, error, names, " (an edge case every student gets)")
+
+
+def student_rng() -> np.random.Generator:
+    """A numpy generator seeded with the seed of the check running now (see :func:`for_all`).
+
+    For a check that builds its random inputs with numpy: each student gets their own, a regrade
+    the same ones. Unlike :func:`for_all` there is no shrinking, so the feedback shows the failing
+    input as the check's own message describes it.
+    """
+    from classgrader.variants import current_seed
+
+    return np.random.default_rng(current_seed())
 
 
 def _report(case: tuple, error: Exception, names: tuple[str, ...], note: str):

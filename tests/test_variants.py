@@ -103,6 +103,19 @@ def test_for_all_draws_by_seed():
     assert first[-1] == "x = 1.5, n = 2 (fixed)" and len(first) == 11
 
 
+def test_student_rng_draws_by_seed():
+    from classgrader.checks import student_rng
+
+    def numbers(seed=None):
+        if seed is None:
+            return student_rng().normal(size=4).tolist()
+        with drawing(seed):
+            return student_rng().normal(size=4).tolist()
+
+    assert numbers() == np.random.default_rng(INSTRUCTOR_SEED).normal(size=4).tolist()
+    assert numbers(5) == numbers(5) != numbers(6)
+
+
 def _summing(x):
     """A sum with the classic slip: the last entry is left out."""
     return float(np.sum(x[:-1]))

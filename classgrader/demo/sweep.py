@@ -5,7 +5,7 @@ instructor's path instead: per assignment and per demo submission (the reference
 source notebook, the blank release, every catalogued mistake) one plain Jupyter kernel runs the
 notebook's other cells once, then every autograded test cell (hidden tests included) with the
 inputs of ``seeds`` different students (:func:`classgrader.variants.drawing`). A test cell that
-draws nothing (no ``for_all``) gives the same verdict for every seed, so it runs once.
+draws nothing (neither ``for_all`` nor ``student_rng``) gives the same verdict for every seed, so it runs once.
 
 It proves that the reference and the source keep full marks, the blank gets none and every
 catalogued mistake loses exactly its items, for every seed tried; the suite proves separately,
@@ -25,6 +25,8 @@ from classgrader.model.course import Assignment, Course
 from classgrader.model.notebooks import autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta
 from classgrader.variants import DEMO_SECRET, variant_seed
 
+#: Calls through which a test cell draws from the student's seed (classgrader.checks).
+DRAWING_CALLS = ("for_all(", "student_rng(")
 #: Seconds one cell may take in the sweep's kernel.
 CELL_TIMEOUT = 300
 
@@ -126,7 +128,7 @@ def sweep(course: Course, assignment: Assignment, seeds: int = 20, mistakes: lis
     tests = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if is_autograded_test(c)}
     students = sweep_students(seeds)
     seeds_of = {item: ([variant_seed(DEMO_SECRET, s, assignment.name, item) for s in students]
-                       if "for_all(" in text else [0]) for item, text in tests.items()}
+                       if any(call in text for call in DRAWING_CALLS) else [0]) for item, text in tests.items()}
     submissions = [(PERFECT, perfect, frozenset()), (SOURCE, source, frozenset()), (BLANK, released, items)]
     submissions += [(f"{MISTAKE} {m.id}", m.apply(perfect), frozenset(m.loses))
                     for m in load_catalogue(assignment) if mistakes is None or m.id in mistakes]
