@@ -277,3 +277,10 @@ def test_graded_catalogue_holds_under_another_secret(graded, monkeypatch):
     for student, mistake in mistakes.items():
         assert _notebook(course, student).metadata["classgrader"]["variants"]["secret"] == fingerprint(SECRET_B)
         assert _lost(course, student) == set(mistake.loses), student
+
+
+def test_replay_command_names_a_missing_hand_in(capsys):
+    from classgrader.cli import main
+
+    assert main(["replay", "nobody-at-all", ASSIGNMENT]) == 2
+    assert "no hand-in of nobody-at-all for 01-derivatives" in capsys.readouterr().err
