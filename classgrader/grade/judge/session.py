@@ -110,6 +110,7 @@ class Session:
         self.codec = wire.Codec(self._export, self._resolve)
         self._call_args: dict[int, Any] = {}
         self.calls = 0
+        self._serving = 0     # > 0 while the test's code runs at the request of the kernel
 
     @contextlib.contextmanager
     def running(self) -> Iterator["Session"]:
@@ -171,6 +172,7 @@ class Session:
         op = message.get("op")
         if not isinstance(op, str) or op not in KERNEL_REQUESTS:
             raise KernelLost(f"unexpected request {str(op)[:40]!r} from the kernel")
+        self._serving += 1
         try:
             return {"ok": self.codec.encode(self._perform(op, message))}
         except JudgeStop:
@@ -180,6 +182,8 @@ class Session:
         except Exception as err:  # noqa: BLE001 - passed on to the student's code
             # Only the type crosses: a message could quote what the test expects.
             return {"error": {"type": type(err).__name__, "message": "raised by the test's function"}}
+        finally:
+            self._serving -= 1
 
     def _perform(self, op: str, message: dict) -> Any:
         if op == "op":
@@ -316,8 +320,15 @@ class Session:
         return values
 
     def operable(self, obj: RemoteObject) -> bool:
-        """May the test apply operators to this object (an instance of a class it named)?"""
-        return obj._type in self.named_classes
+        """May the test apply operators to this object (an instance of a class it named)?
+
+        Only the test's own code, driving: never while the test's code runs at the kernel's
+        request (a callback, a swapped-in reference solution, a method of the test's object).
+        There an operator would be answered by the kernel, which could record every operation
+        and so trace the reference solution or the test's hidden function; and whether an object
+        is "an instance of a class the test named" is the kernel's own claim.
+        """
+        return not self._serving and obj._type in self.named_classes
 
     def call(self, function: Any, args: tuple, kwargs: dict) -> Any:
         outer = self._call_args
