@@ -26,7 +26,7 @@ from classgrader.grade.judge import wire
 from classgrader.grade.judge.remote import MUTATING, OPERATORS, RemoteObject
 
 #: Types of arguments whose identity and in-place changes the judge keeps track of.
-MUTABLE = (np.ndarray, list, dict, set)
+MUTABLE = (np.ndarray, list, dict, set, np.random.Generator)
 #: Where the test's classes and objects that the kernel may hold come from (top-level module
 #: names): the test cell itself, numpy (a random generator), and the reference package (a correct
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
@@ -466,6 +466,10 @@ def update_in_place(old: Any, new: Any, same: Any = None) -> None:
     elif type(old) is set and type(new) is set:
         old.clear()
         old.update(new)
+    elif type(old) is np.random.Generator and type(new) is np.random.Generator:
+        if type(old.bit_generator) is not type(new.bit_generator):
+            raise KernelLost("the kernel sent back another kind of random generator")
+        old.bit_generator.state = new.bit_generator.state   # the draws the student's code made
 
 
 def _kept(originals, where, item: Any) -> Any:

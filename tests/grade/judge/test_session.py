@@ -571,3 +571,21 @@ def test_the_tests_code_run_at_the_kernels_request_applies_no_operator_to_the_st
     with pytest.raises(TypeError):
         apply(lambda c: c + 2, counter_class(3))         # the kernel calls the test's lambda
     assert apply(lambda v: 2 * v, 3.0) == 7.0            # plain data still works there
+
+
+def test_a_generator_travels_by_value_and_its_draws_come_back(pair, monkeypatch):
+    """The student's code draws from its own copy of the test's generator (a request for a billion
+    draws costs the kernel, not the grading process); the test's generator then stands where the
+    student's draws left it, exactly as if it had been passed by reference."""
+    session, _ = pair
+    served = []
+    serve = session._serve
+    monkeypatch.setattr(session, "_serve", lambda message: served.append(message.get("op")) or serve(message))
+    rng, twin = np.random.default_rng(7), np.random.default_rng(7)
+    np.testing.assert_array_equal(student(session, "draws")(rng, 4), twin.normal(0.0, 1.0, size=4))
+    assert served == [], "the kernel asked the judge to draw"
+    assert rng.bit_generator.state == twin.bit_generator.state
+    codec = wire.Codec(lambda value: {}, lambda tag, payload: None)
+    for state in ({"bit_generator": "os.system"}, {"bit_generator": "PCG64", "state": "x"}, [1]):
+        with pytest.raises(wire.WireError):
+            codec.decode({"$g": codec.encode(state)})
