@@ -347,6 +347,8 @@ def test_attack_gains_nothing_reveals_nothing_reaches_nothing(graded_corpus, att
     # docstrings; what must never be there is the hidden tests' code or what they expect.
     for secret in [CANARY_COMMENT, CANARY_VALUE, *result["hidden"]]:
         assert secret not in outputs and secret not in feedback, f"a hidden test leaked: {secret!r}"
+    for text in attack.get("must_not_print", []):
+        assert text not in outputs and text not in feedback, f"the submission printed what it must not learn: {text!r}"
     live = _live(feedback) + "\n" + _live_outputs(course, attack["id"])
     for text in attack.get("feedback_must_not_contain", []):
         assert text not in live, f"unsafe content reached the page as live markup: {text!r}"

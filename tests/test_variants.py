@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from classgrader.checks import assert_close, for_all
 from classgrader.model.course import Course, CourseError, temporary_course
-from classgrader.variants import (DEMO_SECRET, INSTRUCTOR_SEED, SECRET_VARIABLE, MissingSecret, current_seed,
-                                  drawing, find_secret, fingerprint, variant_seed)
+from classgrader.model.status import NOTEBOOK_RECORD
+from classgrader.variants import (DEMO_SECRET, INSTRUCTOR_SEED, RECORD_KEY, SECRET_VARIABLE, MissingSecret,
+                                  current_seed, drawing, find_secret, fingerprint, variant_seed)
 
 ASSIGNMENT = "01-derivatives"
 
@@ -228,10 +229,8 @@ def _notebook(course: Course, student: str) -> nbformat.NotebookNode:
 
 
 def test_graded_students_get_their_own_seeds_and_the_catalogue_holds(graded):
-    from classgrader.variants import RECORD_KEY
-
     course, mistakes = graded
-    records = {s: _notebook(course, s).metadata["classgrader"][RECORD_KEY] for s in ("alice", "bob")}
+    records = {s: _notebook(course, s).metadata[NOTEBOOK_RECORD][RECORD_KEY] for s in ("alice", "bob")}
     assert records["alice"]["secret"] == fingerprint(SECRET_A)
     assert records["alice"]["seeds"]["correct_forward_difference"] == str(
         variant_seed(SECRET_A, "alice", ASSIGNMENT, "correct_forward_difference"))
@@ -275,7 +274,7 @@ def test_graded_catalogue_holds_under_another_secret(graded, monkeypatch):
     outcomes = grade(course, [(s, ASSIGNMENT) for s in mistakes], jobs=1, force=True)
     assert [o.status for o in outcomes] == ["graded"] * len(mistakes)
     for student, mistake in mistakes.items():
-        assert _notebook(course, student).metadata["classgrader"]["variants"]["secret"] == fingerprint(SECRET_B)
+        assert _notebook(course, student).metadata[NOTEBOOK_RECORD][RECORD_KEY]["secret"] == fingerprint(SECRET_B)
         assert _lost(course, student) == set(mistake.loses), student
 
 

@@ -48,7 +48,7 @@ from classgrader.grade.judge.verdict import judge_cell
 from classgrader.model.course import NBGRADER_SUBMISSION_FILES, solutions_on_path
 from classgrader.model.integrity import grade_cell_problems
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
-from classgrader.model.status import ErrorName
+from classgrader.model.status import NOTEBOOK_RECORD, RUN_TROUBLES_KEY, ErrorName
 
 #: Most output bytes kept per cell while it runs (CapOutputBytes trims what is kept afterwards).
 OUTPUT_BUDGET = 4 * 2**20
@@ -58,8 +58,15 @@ KERNEL_DIED = "the kernel stopped (os._exit, a crash or a resource limit) in an 
 KERNEL_HUNG = "an earlier cell could not be interrupted after its timeout"
 
 
+#: Marks, on the output object itself (never written to the notebook), an error the grader made.
+GRADER_MADE = "_classgrader_made"
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=str(ename), evalue=evalue, traceback=[f"{ename}: {evalue}"])
+    """An error output of the grader's own (recorded in the notebook's run record as well)."""
+    output = NotebookNode(output_type="error", ename=str(ename), evalue=evalue, traceback=[f"{ename}: {evalue}"])
+    object.__setattr__(output, GRADER_MADE, True)
+    return output
 
 
 @functools.lru_cache(maxsize=64)
@@ -148,6 +155,8 @@ class JudgedExecute(Execute):
     # the hooks that run after that: create_kernel_manager() and _get_timeout().
 
     def preprocess(self, nb, resources=None, km=None):
+        nb.metadata.pop(NOTEBOOK_RECORD, None)   # a hand-in's own "record" is never trusted
+        self._troubles: list[list[str]] = []
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
         solutions_on_path()   # hidden tests may use the reference package; the kernel cannot
@@ -160,7 +169,9 @@ class JudgedExecute(Execute):
         self._who = (str(info.get("student", "")), str(info.get("assignment", "")))
         self._seeds: dict[str, int] = {}
         nb, resources = super().preprocess(nb, resources, km)
-        nb.metadata.setdefault("classgrader", {})[variants.RECORD_KEY] = {
+        record = nb.metadata.setdefault(NOTEBOOK_RECORD, {})
+        record[RUN_TROUBLES_KEY] = self._troubles
+        record[variants.RECORD_KEY] = {
             "secret": variants.fingerprint(self._secret), "student": self._who[0],
             "assignment": self._who[1], "seeds": {k: str(v) for k, v in self._seeds.items()}}
         return nb, resources
@@ -198,9 +209,13 @@ class JudgedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         started = time.perf_counter()
         try:
-            return self._run_cell(cell, resources, index)
+            cell, resources = self._run_cell(cell, resources, index)
         finally:
             JudgedExecute.seconds_in_cells += time.perf_counter() - started
+        where = nbgrader_meta(cell).get("grade_id") or f"cell {index}"
+        self._troubles += [[where, out.ename, out.evalue] for out in cell.get("outputs", [])
+                           if vars(out).get(GRADER_MADE)]
+        return cell, resources
 
     def _run_cell(self, cell, resources, index):
         if cell.cell_type != "code":

@@ -16,7 +16,7 @@ import nbformat
 from classgrader.demo.expectations import auto_scores
 from classgrader.model.course import Course, CourseError, temporary_course
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
-from classgrader.model.status import SCORED
+from classgrader.model.status import NOTEBOOK_RECORD, SCORED
 from classgrader.variants import RECORD_KEY, fingerprint
 
 
@@ -64,7 +64,7 @@ def recorded_variants(course: Course, student: str, assignment: str) -> dict:
     path = course.folder("autograded") / student / assignment / f"{a.notebook}.ipynb"
     if not path.exists():
         raise CourseError(f"{student}/{assignment} has not been graded: no {path}")
-    record = nbformat.read(path, as_version=4).metadata.get("classgrader", {}).get(RECORD_KEY)
+    record = nbformat.read(path, as_version=4).metadata.get(NOTEBOOK_RECORD, {}).get(RECORD_KEY)
     if not record:
         raise CourseError(f"{path} has no record of its inputs (graded before per-student variants)")
     return record

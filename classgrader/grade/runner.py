@@ -29,7 +29,8 @@ from tqdm import tqdm
 from classgrader.grade import completion, staging
 from classgrader.model.course import Course, ensure_tools_on_path
 from classgrader.model.integrity import check_submission
-from classgrader.model.status import RUN_TROUBLE, SCORED, STATUS_FILE, ErrorName, Status
+from classgrader.model.status import (NOTEBOOK_RECORD, RUN_TROUBLE, RUN_TROUBLES_KEY, SCORED, STATUS_FILE,
+                                      ErrorName, Status)
 
 # nbgrader's gradebook API trips over its own session when a submission is removed; harmless noise.
 warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
@@ -312,7 +313,6 @@ def _inspect(course: Course, outcome: Outcome) -> None:
     not run as written."""
     from classgrader.grade.handin import shipped, unreleased
     from classgrader.grade.scan import scan_handin
-    from classgrader.model.notebooks import nbgrader_meta
 
     assignment = course.assignment(outcome.assignment)
     name = f"{assignment.notebook}.ipynb"
@@ -326,13 +326,12 @@ def _inspect(course: Course, outcome: Outcome) -> None:
     if not autograded.exists():
         return
     trouble = []
-    for cell in nbformat.read(autograded, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            ename = output.get("ename")
-            if ename == ErrorName.TEST_DID_NOT_RUN:
-                outcome.flags.append(f"cell {nbgrader_meta(cell).get('grade_id')}: its test did not run as written")
-            elif ename in RUN_TROUBLE:
-                trouble.append((RUN_TROUBLE[ename], f"{ename}: {output.get('evalue', '')}"))
+    record = nbformat.read(autograded, as_version=4).metadata.get(NOTEBOOK_RECORD, {})
+    for where, ename, evalue in record.get(RUN_TROUBLES_KEY, []):   # the grader's own errors only
+        if ename == ErrorName.TEST_DID_NOT_RUN:
+            outcome.flags.append(f"cell {where}: its test did not run as written")
+        elif ename in RUN_TROUBLE:
+            trouble.append((RUN_TROUBLE[ename], f"{ename}: {evalue}"))
     if trouble:
         outcome.status, outcome.reason = trouble[0]
     elif outcome.flags:

@@ -44,6 +44,14 @@ class ErrorName(StrEnum):
     TEST_TIMEOUT = "TestTimeout"            # the student's code was too slow for this test
 
 
+#: Where the grader writes its own record in an autograded notebook's metadata. Whatever a hand-in
+#: holds under this key is removed before grading, so nothing there is the student's word.
+NOTEBOOK_RECORD = "classgrader"
+#: In that record: the run's own troubles, ``[where, ename, evalue]`` for each error output the
+#: grader (not the student's code) wrote. A status is read from here, never from an output's
+#: name, which a student's cell can choose freely.
+RUN_TROUBLES_KEY = "run_troubles"
+
 #: Error names that mean the run itself was cut short, and the status they give.
 RUN_TROUBLE = {
     ErrorName.DEAD_KERNEL: Status.CRASHED,

@@ -26,7 +26,7 @@ from classgrader.grade.judge import wire
 from classgrader.grade.judge.remote import MUTATING, OPERATORS, RemoteObject
 
 #: Types of arguments whose identity and in-place changes the judge keeps track of.
-MUTABLE = (np.ndarray, list, dict, set)
+MUTABLE = (np.ndarray, list, dict, set, np.random.Generator)
 #: Where the test's classes and objects that the kernel may hold come from (top-level module
 #: names): the test cell itself, numpy (a random generator), and the reference package (a correct
 #: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
@@ -110,6 +110,7 @@ class Session:
         self.codec = wire.Codec(self._export, self._resolve)
         self._call_args: dict[int, Any] = {}
         self.calls = 0
+        self._serving = 0     # > 0 while the test's code runs at the request of the kernel
 
     @contextlib.contextmanager
     def running(self) -> Iterator["Session"]:
@@ -171,6 +172,7 @@ class Session:
         op = message.get("op")
         if not isinstance(op, str) or op not in KERNEL_REQUESTS:
             raise KernelLost(f"unexpected request {str(op)[:40]!r} from the kernel")
+        self._serving += 1
         try:
             return {"ok": self.codec.encode(self._perform(op, message))}
         except JudgeStop:
@@ -180,6 +182,8 @@ class Session:
         except Exception as err:  # noqa: BLE001 - passed on to the student's code
             # Only the type crosses: a message could quote what the test expects.
             return {"error": {"type": type(err).__name__, "message": "raised by the test's function"}}
+        finally:
+            self._serving -= 1
 
     def _perform(self, op: str, message: dict) -> Any:
         if op == "op":
@@ -316,8 +320,15 @@ class Session:
         return values
 
     def operable(self, obj: RemoteObject) -> bool:
-        """May the test apply operators to this object (an instance of a class it named)?"""
-        return obj._type in self.named_classes
+        """May the test apply operators to this object (an instance of a class it named)?
+
+        Only the test's own code, driving: never while the test's code runs at the kernel's
+        request (a callback, a swapped-in reference solution, a method of the test's object).
+        There an operator would be answered by the kernel, which could record every operation
+        and so trace the reference solution or the test's hidden function; and whether an object
+        is "an instance of a class the test named" is the kernel's own claim.
+        """
+        return not self._serving and obj._type in self.named_classes
 
     def call(self, function: Any, args: tuple, kwargs: dict) -> Any:
         outer = self._call_args
@@ -455,6 +466,10 @@ def update_in_place(old: Any, new: Any, same: Any = None) -> None:
     elif type(old) is set and type(new) is set:
         old.clear()
         old.update(new)
+    elif type(old) is np.random.Generator and type(new) is np.random.Generator:
+        if type(old.bit_generator) is not type(new.bit_generator):
+            raise KernelLost("the kernel sent back another kind of random generator")
+        old.bit_generator.state = new.bit_generator.state   # the draws the student's code made
 
 
 def _kept(originals, where, item: Any) -> Any:

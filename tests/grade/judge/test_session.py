@@ -558,3 +558,34 @@ def test_a_callback_sees_the_arguments_as_the_student_code_has_changed_them(pair
     x = np.array([1.5, 2.0])
     slope = student(session, "bump_and_call")(lambda v: float(v[0] ** 2), x, 0.25)
     assert slope == pytest.approx(3.0) and x.tolist() == [1.5, 2.0]
+
+
+def test_the_tests_code_run_at_the_kernels_request_applies_no_operator_to_the_students_objects(pair):
+    """A swapped-in reference solution or a callback, called by the student's code with objects
+    of the student's: an operator there would be answered (and recorded) by the kernel, tracing
+    the test's hidden code, so it is refused; the same operator in the test's own code applies."""
+    session, _ = pair
+    counter_class = student(session, "Counter")          # a class the test names
+    assert (counter_class(1) + 2).value == 3.0           # the test's own code: the operator applies
+    apply = student(session, "apply")                    # apply(f, x) = f(x) + 1, in the kernel
+    with pytest.raises(TypeError):
+        apply(lambda c: c + 2, counter_class(3))         # the kernel calls the test's lambda
+    assert apply(lambda v: 2 * v, 3.0) == 7.0            # plain data still works there
+
+
+def test_a_generator_travels_by_value_and_its_draws_come_back(pair, monkeypatch):
+    """The student's code draws from its own copy of the test's generator (a request for a billion
+    draws costs the kernel, not the grading process); the test's generator then stands where the
+    student's draws left it, exactly as if it had been passed by reference."""
+    session, _ = pair
+    served = []
+    serve = session._serve
+    monkeypatch.setattr(session, "_serve", lambda message: served.append(message.get("op")) or serve(message))
+    rng, twin = np.random.default_rng(7), np.random.default_rng(7)
+    np.testing.assert_array_equal(student(session, "draws")(rng, 4), twin.normal(0.0, 1.0, size=4))
+    assert served == [], "the kernel asked the judge to draw"
+    assert rng.bit_generator.state == twin.bit_generator.state
+    codec = wire.Codec(lambda value: {}, lambda tag, payload: None)
+    for state in ({"bit_generator": "os.system"}, {"bit_generator": "PCG64", "state": "x"}, [1]):
+        with pytest.raises(wire.WireError):
+            codec.decode({"$g": codec.encode(state)})
