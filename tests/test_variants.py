@@ -29,6 +29,8 @@ from classgrader.model.status import NOTEBOOK_RECORD
 from classgrader.variants import (DEMO_SECRET, INSTRUCTOR_SEED, RECORD_KEY, SECRET_VARIABLE, MissingSecret,
                                   current_seed, drawing, find_secret, fingerprint, variant_seed)
 
+#: One worker grades the module's scratch class once (pytest-xdist would otherwise build it per worker).
+pytestmark = pytest.mark.xdist_group("variants")
 ASSIGNMENT = "01-derivatives"
 
 
