@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from classgrader.variants import SECRET_VARIABLE
+
 REPO = Path(__file__).parent.parent
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 #: The first major version of each action whose action.yml says ``runs.using: node24`` (from the
@@ -87,8 +89,22 @@ def test_no_course_secret_reaches_anything_a_student_controls():
     holders = [(job, step.get("name", step.get("uses"))) for job, spec in grading["jobs"].items()
                for step in spec["steps"] if "secrets." in json.dumps(step)]
     assert holders == [("collect", "Collect the students' repositories"),
+                       ("grade", "Grade this shard (STRICT=1 refuses to grade without the full sandbox or the course secret)"),
                        ("merge-and-return", "Return the feedback to each student's repository")], holders
-    assert "secrets." not in json.dumps(grading["jobs"]["grade"]), "student code runs in the grade job"
+    # Student code runs in the grade job: the only secret there is the one the judge draws each
+    # student's inputs from, and the sandboxed kernel never gets it (its environment is rebuilt
+    # from a short list; its PID namespace hides the grader's /proc/<pid>/environ).
+    grade_text = json.dumps(grading["jobs"]["grade"])
+    assert set(re.findall(r"secrets\.(\w+)", grade_text)) == {SECRET_VARIABLE}, grade_text
+    assert "CLASSROOM_TOKEN" not in grade_text
+
+
+def test_the_course_secret_never_reaches_a_kernel(monkeypatch):
+    from classgrader.grade.zygote import zygote_environment
+
+    monkeypatch.setenv(SECRET_VARIABLE, "the course secret")
+    assert SECRET_VARIABLE not in zygote_environment()
+    assert "the course secret" not in json.dumps(zygote_environment())
 
 
 def test_grading_is_strict_and_probes_the_sandbox_with_user_namespaces():
