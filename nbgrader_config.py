@@ -21,7 +21,7 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db") + 
 # What a student receives besides the notebook: data files and the sherpa teaching script are
 # released; caches never are.
 c.CourseDirectory.ignore = [
-    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store",
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store", ".hypothesis",
 ]
 
 # The stub a student sees in every solution cell.

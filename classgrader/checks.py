@@ -465,7 +465,7 @@ def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), name
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
-    from classgrader.variants import current_seed, note_drawn
+    from classgrader.variants import current_seed, note_drawn, seed_only_draws
 
     state: dict[str, Any] = {"kind": None, "until": None, "last": None}
 
@@ -490,7 +490,8 @@ def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), name
                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
                    )(seed(current_seed())(given(inputs)(attempt)))
     try:
-        run()
+        with seed_only_draws():
+            run()
     except Exception:  # noqa: BLE001 - the smallest failure recorded is what is reported
         if state["last"] is None:
             raise

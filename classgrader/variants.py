@@ -110,3 +110,33 @@ def note_drawn(description: str) -> None:
     drawn = _DRAWN.get()
     if drawn is not None:
         drawn.append(description)
+
+
+@contextlib.contextmanager
+def seed_only_draws() -> Iterator[None]:
+    """Make Hypothesis's draws depend on the seed alone, in any process.
+
+    Since 6.131 Hypothesis also draws, now and then, literals it finds in the source of the
+    "local" modules loaded in the process (here ``classgrader`` and ``solutions``), and caches them
+    in a ``.hypothesis`` folder of the working directory. Which modules are loaded differs between
+    a grading worker, plain ``nbgrader autograde``, a replay and an instructor's kernel, so the
+    same student could draw other inputs at a regrade; and literals of the reference solutions
+    have no business among the inputs sent to a student's kernel. Hypothesis has no setting for it
+    (its issue #4627), so its collector is switched off here while checks draw, and its cache of
+    constants per kind of draw is emptied before and after.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+        collector, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):   # a Hypothesis without the feature: nothing to do
+        yield
+        return
+    nothing = Constants()
+    providers._get_local_constants = lambda: nothing
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collector
+        cache.clear()

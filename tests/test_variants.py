@@ -17,6 +17,7 @@ What each part proves:
 from __future__ import annotations
 
 import shutil
+import sys
 
 import nbformat
 import numpy as np
@@ -104,6 +105,31 @@ def test_for_all_draws_by_seed():
     assert first == _drawn(1)
     assert first != _drawn(2)
     assert first[-1] == "x = 1.5, n = 2 (fixed)" and len(first) == 11
+
+
+def test_for_all_draws_the_same_whatever_modules_are_loaded(tmp_path, monkeypatch):
+    """Hypothesis also draws literals of the "local" modules loaded in the process; a regrade or
+    a replay loads other modules than the first grading, so the draws must ignore them."""
+    monkeypatch.chdir(tmp_path)
+    inputs = st.tuples(st.floats(0.25, 3.0, allow_nan=False))
+    with drawing(8731):
+        before = _draws(inputs, 300)
+    module = tmp_path / "lots_of_literals.py"
+    module.write_text("LITERALS = [" + ", ".join(f"{0.25 + k * 0.0137:.4f}" for k in range(200)) + "]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("lots_of_literals")
+    try:
+        with drawing(8731):
+            assert _draws(inputs, 300) == before
+    finally:
+        sys.modules.pop("lots_of_literals", None)
+    assert not (tmp_path / ".hypothesis").exists(), "nothing is written where the checks run"
+
+
+def _draws(inputs, n: int) -> list:
+    seen = []
+    for_all(lambda x: seen.append(x), inputs, max_examples=n)
+    return seen
 
 
 def test_student_rng_draws_by_seed():
