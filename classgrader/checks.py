@@ -442,7 +442,7 @@ def _failure_kind(error: BaseException) -> tuple:
 
 
 def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), names: tuple[str, ...] = (),
-            max_examples: int = 10, shrink_seconds: float = 3.0) -> None:
+            max_examples: int = 10, shrink_seconds: float = 10.0, shrink_tries: int = 200) -> None:
     """Run ``check(*case)`` on inputs drawn for this student, then on the fixed ``examples``.
 
     ``inputs`` is a Hypothesis strategy of argument tuples (``st.tuples(...)``); ``examples`` are
@@ -452,8 +452,9 @@ def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), name
     kernel), without Hypothesis's example database, so one seed always draws the same inputs.
 
     When a drawn input fails, Hypothesis shrinks it to a smallest input that fails *with the same
-    diagnosis* (a smaller input failing for another reason would teach another lesson), for at
-    most ``shrink_seconds`` (under the judge every try is a round trip to the kernel). The
+    diagnosis* (a smaller input failing for another reason would teach another lesson), in at
+    most ``shrink_tries`` tries, so that a regrade reports the same input, and never longer than
+    ``shrink_seconds`` (under the judge every try is a round trip to the kernel). The
     AssertionError then names that input before the check's own message (which says what was
     expected and what came back)::
 
@@ -467,11 +468,13 @@ def for_all(check: Callable[..., None], inputs: Any, *, examples: Any = (), name
 
     from classgrader.variants import current_seed, note_drawn, seed_only_draws
 
-    state: dict[str, Any] = {"kind": None, "until": None, "last": None}
+    state: dict[str, Any] = {"kind": None, "until": None, "last": None, "tries": 0}
 
     def attempt(case: tuple) -> None:
-        if state["until"] is not None and time.monotonic() > state["until"]:
-            return   # the shrinking budget is spent: the smallest failure so far stands
+        if state["until"] is not None:
+            state["tries"] += 1
+            if state["tries"] > shrink_tries or time.monotonic() > state["until"]:
+                return   # the shrinking budget is spent: the smallest failure so far stands
         if state["kind"] is None:
             note_drawn(describe_inputs(case, names))
         try:
