@@ -128,3 +128,37 @@ def test_release_is_in_sync_with_source():
             assert fresh_files == committed_files
     finally:
         shutil.rmtree(scratch.root, ignore_errors=True)
+
+
+def _imported_modules(source: str) -> set[str]:
+    names = set()
+    python = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    for node in ast.walk(ast.parse(python)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_grading_needs_no_dependency_outside_the_main_ones():
+    """The course-side workflow grades with `make venv EXTRAS=`: whatever the grader and the test
+    cells import must come from the main dependencies, never from the `dev` extra alone."""
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((COURSE.root / "pyproject.toml").read_text())["project"]
+    def names(specs):
+        return {re.split(r"[<>=\[ ;]", spec)[0].lower() for spec in specs}
+
+    main, dev = names(project["dependencies"]), names(project["optional-dependencies"]["dev"])
+    sources = [path.read_text() for path in (COURSE.root / "classgrader").rglob("*.py")]
+    for name in ASSIGNMENTS:
+        nb = nbformat.read(COURSE.source_notebook(COURSE.assignment(name)), as_version=4)
+        sources += [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    imported = set().union(*map(_imported_modules, sources)) - set(sys.stdlib_module_names)
+    distributions = packages_distributions()
+    needed = {dist.lower() for module in imported for dist in distributions.get(module, [])}
+    assert needed & dev - main == set(), "grading imports these: move them from `dev` to [project] dependencies"
+    assert "hypothesis" in needed, "the test can see what the grader imports"
