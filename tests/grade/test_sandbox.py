@@ -53,7 +53,9 @@ def test_probe_without_root_uses_a_user_namespace():
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare to run the probe as another user here")
     _require_full_sandbox()
-    keep = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, REPO_ROOT)})
+    # What a kernel may read (Python, the course's code): kept visible under any folder the other
+    # user could not enter (a clone made with mktemp -d is 0700), as the zygote does for a kernel.
+    keep = sandbox.readable_roots()
     done = subprocess.run(["unshare", "--mount", sys.executable, "-I", "-c", AS_ANOTHER_USER, *keep],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
