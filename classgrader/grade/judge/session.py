@@ -28,8 +28,9 @@ from classgrader.grade.judge.remote import MUTATING, OPERATORS, RemoteObject
 #: Types of arguments whose identity and in-place changes the judge keeps track of.
 MUTABLE = (np.ndarray, list, dict, set, np.random.Generator)
 #: Where the test's classes and objects that the kernel may hold come from (top-level module
-#: names): the test cell itself, numpy (a random generator), and the reference package (a correct
-#: class swapped in). Plain functions may come from anywhere: the kernel can only call them.
+#: names): the test cell itself, numpy (a class such as a dtype; arrays and random generators
+#: travel by value instead), and the reference package (a correct class swapped in). Plain
+#: functions may come from anywhere: the kernel can only call them.
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
 #: What the kernel may ask of the judge about the test's objects.
 KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
