@@ -1,16 +1,16 @@
 """Tests of the tests: every assignment's demo class through real ``nbgrader autograde``.
 
 For each assignment, in a scratch copy of the course: the instructor's source notebook and the
-solutions-package submission score full marks, the release handed in unchanged scores 0, every
-catalogued mistake loses exactly the items it names (with the catalogued words in the failure
-message), and malformed hand-ins are quarantined with a reason while the others are graded.
+solutions-package submission score full marks, so does every catalogued style (a correct answer
+written another way), the release handed in unchanged scores 0, every catalogued mistake loses
+exactly the items it names (with the catalogued words in the failure message), and malformed hand-ins are quarantined with a reason while the others are graded.
 """
 from __future__ import annotations
 
 import pytest
 
-from classgrader.demo.builder import BLANK, BROKEN, BROKEN_HAND_INS, PERFECT, SOURCE
-from classgrader.model.catalogue import load_catalogue
+from classgrader.demo.builder import BLANK, BROKEN, BROKEN_HAND_INS, FULL_MARKS, PERFECT, SOURCE
+from classgrader.model.catalogue import load_catalogue, load_styles
 from conftest import ASSIGNMENTS, COURSE, graded_class
 
 
@@ -21,6 +21,8 @@ def _cases():
             yield name, student
         for mistake in load_catalogue(assignment):
             yield name, mistake.student
+        for style in load_styles(assignment):
+            yield name, style.student
         if name == ASSIGNMENTS[0]:
             for student in BROKEN_HAND_INS:
                 yield name, student
@@ -32,7 +34,7 @@ def test_submission_gets_exactly_what_it_should(assignment, student):
     assert student in results, f"{student} was not part of the graded class"
     result = results[student]
     kind = result.expectation.kind
-    if kind in (SOURCE, PERFECT):
+    if kind in FULL_MARKS:
         assert result.outcome.status == "graded", result.outcome.reason
         assert result.max_score > 0
         assert result.score == result.max_score, f"{student} lost {result.lost}: {result.messages}"

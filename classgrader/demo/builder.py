@@ -5,6 +5,7 @@
 * ``source`` (optional): the instructor's notebook handed in (must score full marks);
 * one student per catalogued mistake (must lose exactly the catalogued items, with the catalogued
   words in the failure messages);
+* one student per catalogued style, a correct answer written another way (must score full marks);
 * broken hand-ins (optional, first assignment only), which must be quarantined with a reason while
   everybody else is graded.
 
@@ -19,12 +20,14 @@ from dataclasses import dataclass
 import nbformat
 
 from classgrader.collect.roster import RosterEntry
-from classgrader.model.catalogue import load_catalogue
+from classgrader.model.catalogue import load_catalogue, load_styles
 from classgrader.model.course import Assignment, Course, CourseError
 from classgrader.model.integrity import QUARANTINE_PHRASES
 from classgrader.model.notebooks import autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta
 
-PERFECT, BLANK, SOURCE, MISTAKE, BROKEN = "perfect", "blank", "source", "mistake", "broken"
+PERFECT, BLANK, SOURCE, MISTAKE, STYLE, BROKEN = "perfect", "blank", "source", "mistake", "style", "broken"
+#: The kinds of submission that must score full marks.
+FULL_MARKS = (PERFECT, SOURCE, STYLE)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Expectation:
 
     student: str
     assignment: str
-    kind: str                      # PERFECT, BLANK, SOURCE, MISTAKE or BROKEN
+    kind: str                      # PERFECT, BLANK, SOURCE, MISTAKE, STYLE or BROKEN
     loses: frozenset[str] = frozenset()
     feedback: tuple[str, ...] = ()
     quarantine_reason: str = ""    # for broken hand-ins: a phrase the reason must contain
@@ -109,7 +112,8 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
     ----------
     mistakes_per_assignment : int, optional
         Hand in only N catalogued mistakes of each assignment (all by default): the first N, or
-        with ``spread`` N in different functions (see :func:`varied`).
+        with ``spread`` N in different functions (see :func:`varied`); and then only the first
+        catalogued style (all by default).
     """
     expectations = []
     for index, assignment in enumerate(assignments):
@@ -135,6 +139,10 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
             hand_in(course, mistake.student, assignment, mistake.apply(perfect))
             expectations.append(Expectation(mistake.student, assignment.name, MISTAKE,
                                             loses=frozenset(mistake.loses), feedback=mistake.feedback))
+        styles = load_styles(assignment, catalogue_dir)
+        for style in styles[:1] if mistakes_per_assignment is not None else styles:
+            hand_in(course, style.student, assignment, style.apply(perfect))
+            expectations.append(Expectation(style.student, assignment.name, STYLE))
         if with_broken and index == 0:
             for student, how in broken_notebooks(perfect).items():
                 hand_in(course, student, assignment, how.get("nb"), how.get("filename"), how.get("raw_text"))

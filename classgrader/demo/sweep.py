@@ -2,13 +2,13 @@
 
 Grading the demo class through nbgrader takes minutes per seed, so the sweep takes the
 instructor's path instead: per assignment and per demo submission (the reference answer, the
-source notebook, the blank release, every catalogued mistake) one plain Jupyter kernel runs the
+source notebook, the blank release, every catalogued mistake and style) one plain Jupyter kernel runs the
 notebook's other cells once, then every autograded test cell (hidden tests included) with the
 inputs of ``seeds`` different students (:func:`classgrader.variants.drawing`). A test cell that
 draws nothing (neither ``for_all`` nor ``student_rng``) gives the same verdict for every seed, so it runs once.
 
-It proves that the reference and the source keep full marks, the blank gets none and every
-catalogued mistake loses exactly its items, for every seed tried; the suite proves separately,
+It proves that the reference, the source and every catalogued style keep full marks, the blank
+gets none and every catalogued mistake loses exactly its items, for every seed tried; the suite proves separately,
 through real nbgrader, that grading draws the same inputs (tests/test_variants.py).
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
-from classgrader.demo.builder import BLANK, MISTAKE, PERFECT, SOURCE
-from classgrader.model.catalogue import load_catalogue
+from classgrader.demo.builder import BLANK, MISTAKE, PERFECT, SOURCE, STYLE
+from classgrader.model.catalogue import load_catalogue, load_styles
 from classgrader.model.course import Assignment, Course
 from classgrader.model.notebooks import autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta
 from classgrader.variants import DEMO_SECRET, variant_seed
@@ -132,6 +132,8 @@ def sweep(course: Course, assignment: Assignment, seeds: int = 20, mistakes: lis
     submissions = [(PERFECT, perfect, frozenset()), (SOURCE, source, frozenset()), (BLANK, released, items)]
     submissions += [(f"{MISTAKE} {m.id}", m.apply(perfect), frozenset(m.loses))
                     for m in load_catalogue(assignment) if mistakes is None or m.id in mistakes]
+    submissions += [(f"{STYLE} {s.id}", s.apply(perfect), frozenset())
+                    for s in load_styles(assignment) if mistakes is None]
     result = SweepResult(assignment.name, seeds, len(submissions))
     cwd = str(course.source_notebook(assignment).parent)
     for name, nb, expected in submissions:
