@@ -119,7 +119,11 @@ def grade_in_kernel(nb: nbformat.NotebookNode, tests: dict[str, str], cwd: str,
 
 def sweep(course: Course, assignment: Assignment, seeds: int = 20, mistakes: list[str] | None = None,
           progress=print) -> SweepResult:
-    """Grade every demo submission of ``assignment`` for ``seeds`` students; list the mismatches."""
+    """Grade every demo submission of ``assignment`` for ``seeds`` students; list the mismatches.
+
+    ``mistakes`` keeps only the catalogue entries (mistakes and styles) with these ids; the
+    reference, source and blank submissions are always graded.
+    """
     started = time.perf_counter()
     source = nbformat.read(course.source_notebook(assignment), as_version=4)
     released = nbformat.read(course.release_notebook(assignment), as_version=4)
@@ -133,7 +137,7 @@ def sweep(course: Course, assignment: Assignment, seeds: int = 20, mistakes: lis
     submissions += [(f"{MISTAKE} {m.id}", m.apply(perfect), frozenset(m.loses))
                     for m in load_catalogue(assignment) if mistakes is None or m.id in mistakes]
     submissions += [(f"{STYLE} {s.id}", s.apply(perfect), frozenset())
-                    for s in load_styles(assignment) if mistakes is None]
+                    for s in load_styles(assignment) if mistakes is None or s.id in mistakes]
     result = SweepResult(assignment.name, seeds, len(submissions))
     cwd = str(course.source_notebook(assignment).parent)
     for name, nb, expected in submissions:

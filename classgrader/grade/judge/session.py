@@ -15,7 +15,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import contextvars
+import ctypes
 import socket
+import threading
 import time
 import types
 from typing import Any, Iterator
@@ -58,6 +60,64 @@ class OutOfTime(JudgeStop):
 
 class KernelLost(JudgeStop):
     """The connection broke: the kernel died or stopped answering as it should."""
+
+
+class ServedTooLong(OutOfTime):
+    """The test's code, run at the request of the student's code, was still running at the deadline
+    (raised in the serving thread by :class:`Watchdog`, which can pass no arguments)."""
+
+    def __init__(self, reason: str = "the test's code that your code called did not finish in time"):
+        super().__init__(reason)
+
+
+class Watchdog:
+    """Ends the test's code that runs at the kernel's request when the test's time is up.
+
+    The student's code can call the test's functions and classes with arguments of its choosing
+    (``MLP(2, [10**5] * 100, rng)`` on a class the test swapped in): that work runs in the grading
+    process, which no socket timeout reaches. While armed, one daemon thread (per process) raises
+    :class:`ServedTooLong` in the serving thread at the deadline, between two bytecodes.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._armed: tuple[int, float] | None = None
+        self._fired: int | None = None
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float) -> None:
+        """Watch the calling thread until :meth:`disarm`, raising in it at ``deadline``."""
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, name="judge-watchdog", daemon=True)
+                self._thread.start()
+            self._armed = (threading.get_ident(), deadline)
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        """Stop watching; an exception sent but not yet raised is taken back."""
+        with self._cond:
+            self._armed = None
+            fired, self._fired = self._fired, None
+        if fired is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(fired), None)
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                if self._armed is None:
+                    self._cond.wait()
+                    continue
+                thread, deadline = self._armed
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._armed, self._fired = None, thread
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(ServedTooLong))
+
+
+_WATCHDOG = Watchdog()
 
 
 class StudentRaised(Exception):
@@ -173,6 +233,8 @@ class Session:
         op = message.get("op")
         if not isinstance(op, str) or op not in KERNEL_REQUESTS:
             raise KernelLost(f"unexpected request {str(op)[:40]!r} from the kernel")
+        if not self._serving:
+            _WATCHDOG.arm(self.deadline)
         self._serving += 1
         try:
             return {"ok": self.codec.encode(self._perform(op, message))}
@@ -185,6 +247,8 @@ class Session:
             return {"error": {"type": type(err).__name__, "message": "raised by the test's function"}}
         finally:
             self._serving -= 1
+            if not self._serving:
+                _WATCHDOG.disarm()
 
     def _perform(self, op: str, message: dict) -> Any:
         if op == "op":

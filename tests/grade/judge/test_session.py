@@ -589,3 +589,21 @@ def test_a_generator_travels_by_value_and_its_draws_come_back(pair, monkeypatch)
     for state in ({"bit_generator": "os.system"}, {"bit_generator": "PCG64", "state": "x"}, [1]):
         with pytest.raises(wire.WireError):
             codec.decode({"$g": codec.encode(state)})
+
+
+def test_the_tests_code_run_at_the_kernels_request_ends_at_the_deadline(pair):
+    """A call of the student's code into the test's code (``MLP(2, [10**5] * 100, rng)`` on a class
+    the test swapped in) runs in the grading process: it must not outlast the test's time."""
+    session, _ = pair
+
+    def long_work(v):
+        until = time.monotonic() + 20
+        while time.monotonic() < until:
+            pass
+        return v
+
+    session.deadline = time.monotonic() + 1.0
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        student(session, "apply")(long_work, 1.0)
+    assert time.monotonic() - started < 5, "the test's code ran on past the deadline"
