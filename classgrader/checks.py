@@ -180,13 +180,17 @@ def assert_close(
     ]
     if np.any(np.isnan(actual_arr)) and not np.any(np.isnan(expected_arr)):
         lines.append("  Your result contains NaN: look for 0/0, inf - inf or an overflow.")
+    diagnoses = []
     for message, wrong in (mistakes or {}).items():
         wrong_arr = np.asarray(wrong, dtype=np.float64)
         if wrong_arr.shape == actual_arr.shape and np.allclose(actual_arr, wrong_arr, rtol=rtol, atol=atol):
             lines.append(f"  {DIAGNOSIS_PREFIX}{message}")
+            diagnoses.append(message)
     if advice:
         lines.append(f"  Hint: {advice}")
-    raise AssertionError("\n".join(lines))
+    error = AssertionError("\n".join(lines))
+    error.diagnoses = tuple(diagnoses)   # what the class report counts (see model.status.DIAGNOSES_KEY)
+    raise error
 
 
 def assert_unchanged(before: Any, after: Any, name: str) -> None:
@@ -524,5 +528,7 @@ def _report(case: tuple, error: Exception, names: tuple[str, ...], note: str):
     """Fail with ``error``, its message preceded by the input it failed for."""
     where = f"fails for {describe_inputs(case, names)}{note}"
     if isinstance(error, AssertionError):
-        raise AssertionError(f"{where}:\n{error}") from None
+        reported = AssertionError(f"{where}:\n{error}")
+        reported.diagnoses = getattr(error, "diagnoses", ())
+        raise reported from None
     raise error   # the student's own exception: the judge reports where their code raised it

@@ -48,7 +48,7 @@ from classgrader.grade.judge.verdict import judge_cell
 from classgrader.model.course import NBGRADER_SUBMISSION_FILES, solutions_on_path
 from classgrader.model.integrity import grade_cell_problems
 from classgrader.model.notebooks import is_autograded_test, nbgrader_meta
-from classgrader.model.status import NOTEBOOK_RECORD, RUN_TROUBLES_KEY, ErrorName
+from classgrader.model.status import DIAGNOSES_KEY, NOTEBOOK_RECORD, RUN_TROUBLES_KEY, ErrorName
 
 #: Most output bytes kept per cell while it runs (CapOutputBytes trims what is kept afterwards).
 OUTPUT_BUDGET = 4 * 2**20
@@ -157,6 +157,7 @@ class JudgedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         nb.metadata.pop(NOTEBOOK_RECORD, None)   # a hand-in's own "record" is never trusted
         self._troubles: list[list[str]] = []
+        self._diagnoses: dict[str, list[str]] = {}
         self._deadline = time.monotonic() + self.notebook_budget
         self._stopped = ""
         solutions_on_path()   # hidden tests may use the reference package; the kernel cannot
@@ -171,6 +172,7 @@ class JudgedExecute(Execute):
         nb, resources = super().preprocess(nb, resources, km)
         record = nb.metadata.setdefault(NOTEBOOK_RECORD, {})
         record[RUN_TROUBLES_KEY] = self._troubles
+        record[DIAGNOSES_KEY] = self._diagnoses
         record[variants.RECORD_KEY] = {
             "secret": variants.fingerprint(self._secret), "student": self._who[0],
             "assignment": self._who[1], "seeds": {k: str(v) for k, v in self._seeds.items()}}
@@ -275,6 +277,8 @@ class JudgedExecute(Execute):
             return self._lost(lost.reason, hearing)
         if not close_hearing(self, hearing):
             self._stopped = KERNEL_HUNG
+        if verdict.diagnoses:
+            self._diagnoses[grade_id] = list(verdict.diagnoses)
         return verdict.outputs()
 
     def _lost(self, reason: str, hearing) -> list[NotebookNode]:

@@ -51,6 +51,10 @@ NOTEBOOK_RECORD = "classgrader"
 #: grader (not the student's code) wrote. A status is read from here, never from an output's
 #: name, which a student's cell can choose freely.
 RUN_TROUBLES_KEY = "run_troubles"
+#: In that record: ``{grade_id: [diagnosis, ...]}``, the known mistakes the checks recognised (the
+#: "Diagnosis:" lines of their messages, taken from the check's own exception, never from the
+#: text of an output, which can quote what the student's code raised).
+DIAGNOSES_KEY = "diagnoses"
 
 #: Error names that mean the run itself was cut short, and the status they give.
 RUN_TROUBLE = {

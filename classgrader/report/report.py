@@ -6,8 +6,9 @@ Writes into ``reports/``:
 * ``canvas.csv`` — the same scores for Canvas's gradebook import, one row per student of the
   roster (:mod:`classgrader.report.canvas`; written only when there is a roster);
 * ``report.md`` with PNG plots — the score distribution of every assignment, the pass rate of
-  every autograded item, the most frequent diagnosed mistakes (the "Diagnosis:" lines of the
-  failure messages), and the quarantined or flagged submissions with their reasons.
+  every autograded item, the most frequent diagnosed mistakes (the known mistakes the checks
+  recognised, from the grader's own record in each autograded notebook, once per student and
+  item, shown as plain text), and the quarantined or flagged submissions with their reasons.
 """
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ import nbformat
 from classgrader.grade.completion import unfinished_submissions, unscored
 from classgrader.model.course import Course
 from classgrader.model.notebooks import autograded_items, error_messages, nbgrader_meta
-from classgrader.model.status import DIAGNOSIS_PREFIX, STATUS_FILE, Status
+from classgrader.model.status import DIAGNOSES_KEY, NOTEBOOK_RECORD, STATUS_FILE, Status
 from classgrader.report.export import export_grades
 
-_DIAGNOSIS = re.compile(re.escape(DIAGNOSIS_PREFIX) + r"(.+)")
+#: Characters that Markdown (and the HTML inside it) gives a meaning to, escaped in the report.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
 
 
 def _item_results(course: Course):
@@ -65,16 +67,24 @@ def _item_results(course: Course):
 
 
 def _diagnoses(course: Course) -> collections.Counter:
+    """(assignment, item, diagnosis) -> how many students got it, from the grader's own record in
+    each autograded notebook (never from output text, which can quote the student's code)."""
     counts = collections.Counter()
     for notebook in course.folder("autograded").glob("*/*/*.ipynb"):
         try:
-            messages = error_messages(nbformat.read(notebook, as_version=4))
+            record = nbformat.read(notebook, as_version=4).metadata.get(NOTEBOOK_RECORD, {})
         except Exception:  # noqa: BLE001 - a broken file is reported elsewhere
             continue
-        for grade_id, text in messages.items():
-            for diagnosis in _DIAGNOSIS.findall(text):
-                counts[(notebook.parent.name, grade_id, diagnosis.strip())] += 1
+        found = record.get(DIAGNOSES_KEY, {}) if isinstance(record, dict) else {}
+        for grade_id, diagnoses in (found.items() if isinstance(found, dict) else []):
+            for diagnosis in set(diagnoses) if isinstance(diagnoses, list) else ():
+                counts[(notebook.parent.name, str(grade_id), str(diagnosis).strip())] += 1
     return counts
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown as itself in Markdown: one line, every meaningful character escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
 
 
 def _histograms(totals: dict[str, list[float]], maxima: dict[str, float], out: Path) -> Path:
@@ -154,7 +164,7 @@ def _items_section(course: Course, items: dict) -> list[str]:
     if diagnoses:
         lines += ["| assignment | item | diagnosis | students |", "|---|---|---|---|"]
         for (assignment, item, text), count in diagnoses:
-            lines.append(f"| {assignment} | `{item}` | {text.replace('|', '/')} | {count} |")
+            lines.append(f"| {assignment} | `{item}` | {markdown_text(text)} | {count} |")
     else:
         lines.append("No diagnosed mistakes.")
     return lines
@@ -233,8 +243,8 @@ def student_summary(course: Course, student: str, assignments: list[str] | None 
                 if score >= maximum:
                     result = "passed"
                 else:
-                    first = messages.get(item, "").split("\n")[0].replace("|", "/")
-                    result = f"failed: {first[:200]}" if first else "failed"
+                    first = messages.get(item, "").split("\n")[0][:200]
+                    result = f"failed: {markdown_text(first)}" if first else "failed"
                 lines.append(f"| `{item}` | {score:g} / {maximum:g} | {result} |")
             lines.append("")
     return "\n".join(lines)

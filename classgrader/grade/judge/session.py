@@ -16,6 +16,7 @@ import builtins
 import contextlib
 import contextvars
 import ctypes
+import resource
 import socket
 import threading
 import time
@@ -36,6 +37,9 @@ MUTABLE = (np.ndarray, list, dict, set, np.random.Generator)
 SHAREABLE_MODULES = frozenset({"__judge__", "numpy", "solutions"})
 #: What the kernel may ask of the judge about the test's objects.
 KERNEL_REQUESTS = frozenset({"call", "getattr", "setattr", "op"})
+#: How much the grading process may grow, per test cell, while the test's code runs at the
+#: kernel's request (a student's arguments must not make the grader allocate without bound).
+SERVE_MEMORY_BUDGET = 1 << 30
 
 _ACTIVE: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("judge_session", default=None)
 
@@ -77,44 +81,70 @@ class Watchdog:
     (``MLP(2, [10**5] * 100, rng)`` on a class the test swapped in): that work runs in the grading
     process, which no socket timeout reaches. While armed, one daemon thread (per process) raises
     :class:`ServedTooLong` in the serving thread at the deadline, between two bytecodes.
+
+    The serving thread takes no lock here (an exception arriving just after it took one would
+    leave the lock held and the watchdog jammed for the rest of the process): arming and disarming
+    are single assignments, and the watchdog thread polls every :attr:`tick` seconds.
     """
 
+    tick = 0.02
+
     def __init__(self):
-        self._cond = threading.Condition()
         self._armed: tuple[int, float] | None = None
         self._fired: int | None = None
         self._thread: threading.Thread | None = None
 
     def arm(self, deadline: float) -> None:
         """Watch the calling thread until :meth:`disarm`, raising in it at ``deadline``."""
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._watch, name="judge-watchdog", daemon=True)
-                self._thread.start()
-            self._armed = (threading.get_ident(), deadline)
-            self._cond.notify()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._watch, name="judge-watchdog", daemon=True)
+            self._thread.start()
+        self._armed = (threading.get_ident(), deadline)
 
     def disarm(self) -> None:
         """Stop watching; an exception sent but not yet raised is taken back."""
-        with self._cond:
-            self._armed = None
-            fired, self._fired = self._fired, None
-        if fired is not None:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(fired), None)
+        self._armed = None
+        if self._fired is not None:
+            self._fired = None
+            take_back_pending_exception()
 
     def _watch(self) -> None:
-        with self._cond:
-            while True:
-                if self._armed is None:
-                    self._cond.wait()
-                    continue
-                thread, deadline = self._armed
-                remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    self._cond.wait(remaining)
-                    continue
-                self._armed, self._fired = None, thread
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(ServedTooLong))
+        while True:
+            time.sleep(self.tick)
+            armed = self._armed
+            if armed is not None and time.monotonic() >= armed[1] and self._armed is armed:
+                self._armed, self._fired = None, armed[0]
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(armed[0]), ctypes.py_object(ServedTooLong))
+
+
+def take_back_pending_exception() -> None:
+    """Take back a watchdog exception sent to this thread and not raised yet (if any)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
+
+
+def _address_space() -> int:
+    """Bytes of address space this process uses now (Linux), or 0 where that cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@contextlib.contextmanager
+def memory_ceiling(ceiling: int) -> Iterator[None]:
+    """Let this process grow to ``ceiling`` bytes of address space, no further, while the block runs
+    (an allocation beyond it raises MemoryError; no limit where the size cannot be read)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = max(ceiling, _address_space())
+    if not ceiling or (hard != resource.RLIM_INFINITY and limit >= hard):
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 _WATCHDOG = Watchdog()
@@ -159,6 +189,22 @@ def student_exception(error: Any) -> BaseException:
     return exception
 
 
+def _same_kind(old: Any, new: Any, name: str) -> Any:
+    """``new`` as a value of the kind ``old`` is, for setting ``name`` on the test's instance: a
+    number stays a number of the same type, an array keeps its shape and dtype, anything else its
+    type (a parameter's ``data`` cannot become a matrix that the test's own operators then build)."""
+    if isinstance(old, (int, float)) and not isinstance(old, bool):
+        if isinstance(new, (int, float, np.integer, np.floating)) and not isinstance(new, (bool, np.bool_)):
+            return type(old)(new)
+    elif isinstance(old, np.ndarray):
+        if isinstance(new, np.ndarray) and new.shape == old.shape and np.can_cast(new.dtype, old.dtype, "same_kind"):
+            return new.astype(old.dtype)
+    elif type(new) is type(old):
+        return new
+    raise TypeError(f"{name} of the test's object is a {type(old).__name__}; it cannot be set to a "
+                    f"{type(new).__name__}" + (f" of shape {new.shape}" if isinstance(new, np.ndarray) else ""))
+
+
 class Session:
     """One test cell's connection to the kernel, with its deadline."""
 
@@ -172,6 +218,7 @@ class Session:
         self._call_args: dict[int, Any] = {}
         self.calls = 0
         self._serving = 0     # > 0 while the test's code runs at the request of the kernel
+        self._memory_ceiling = (_address_space() + SERVE_MEMORY_BUDGET) if _address_space() else 0
 
     @contextlib.contextmanager
     def running(self) -> Iterator["Session"]:
@@ -237,7 +284,8 @@ class Session:
             _WATCHDOG.arm(self.deadline)
         self._serving += 1
         try:
-            return {"ok": self.codec.encode(self._perform(op, message))}
+            with memory_ceiling(self._memory_ceiling):
+                return {"ok": self.codec.encode(self._perform(op, message))}
         except JudgeStop:
             raise
         except wire.WireError as err:
@@ -284,7 +332,7 @@ class Session:
         if isinstance(target, (type, types.FunctionType, types.MethodType)) or not isinstance(own, dict) \
                 or name not in own or callable(own[name]):
             raise AttributeError(f"{name} cannot be set on the test's {type(target).__name__}")
-        setattr(target, name, value)
+        setattr(target, name, _same_kind(own[name], value, name))
 
     def _decode(self, data: Any) -> Any:
         """Data from the kernel; anything malformed ends the conversation (never a test's except)."""

@@ -17,12 +17,13 @@ import builtins
 import contextlib
 import io
 import traceback
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from nbformat import NotebookNode
 
-from classgrader.grade.judge.session import JudgeStop, Session, StudentRaised
+from classgrader.grade.judge.session import JudgeStop, Session, StudentRaised, take_back_pending_exception
 
 HIDDEN_END = "### END HIDDEN TESTS"
 #: Names the judge provides itself: the test cells use them without importing them.
@@ -43,6 +44,8 @@ class Verdict:
     passed: bool
     ename: str = ""
     evalue: str = ""
+    #: The known mistakes the test's checks recognised (never text of the student's code).
+    diagnoses: tuple[str, ...] = ()
 
     def outputs(self) -> list[NotebookNode]:
         if self.passed:
@@ -108,7 +111,9 @@ def _explain(error: Exception, filename: str, source: str) -> Verdict:
         message = str(error).strip()
         if not message:
             message = f"this check failed: `{line}`" if line else "a hidden check failed"
-        return Verdict(False, "AssertionError", message)
+        diagnoses = getattr(error, "diagnoses", ())
+        return Verdict(False, "AssertionError", message,
+                       tuple(str(d) for d in diagnoses) if isinstance(diagnoses, tuple) else ())
     return Verdict(False, type(error).__name__, f"{type(error).__name__}{during}: {_shorten(str(error), 500)}")
 
 
@@ -127,6 +132,7 @@ def judge_cell(session: Session, source: str, grade_id: str) -> Verdict:
     namespace.update(session.lookup(student_names(tree)))
     code = compile(tree, filename, "exec")
     chatter = io.StringIO()
+    errors, filters = np.geterr(), list(warnings.filters)
     try:
         with session.running(), contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
             exec(code, namespace)  # noqa: S102 - the instructor's test code from the gradebook
@@ -134,4 +140,10 @@ def judge_cell(session: Session, source: str, grade_id: str) -> Verdict:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is a verdict
         return _explain(error, filename, source)
+    finally:
+        # A watchdog exception (session.Watchdog) may have cut a context manager of the test's code
+        # short between its set-up and its body: nothing it changed outlives this test cell.
+        take_back_pending_exception()
+        np.seterr(**errors)
+        warnings.filters[:] = filters
     return Verdict(True)

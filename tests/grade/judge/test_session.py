@@ -8,6 +8,7 @@ directions, and whatever the other end sends, the judge only ever gets data or s
 """
 from __future__ import annotations
 
+import resource
 import socket
 import threading
 import time
@@ -607,3 +608,47 @@ def test_the_tests_code_run_at_the_kernels_request_ends_at_the_deadline(pair):
     with pytest.raises(OutOfTime):
         student(session, "apply")(long_work, 1.0)
     assert time.monotonic() - started < 5, "the test's code ran on past the deadline"
+
+
+def test_the_tests_code_run_at_the_kernels_request_cannot_make_the_grader_allocate_without_bound(pair):
+    """An outer product of a column and a row the student's code chose (1.6 GB here) is built, if at
+    all, in the grading process: beyond the test cell's memory budget it fails there, not the grader."""
+    session, _ = pair
+    column = np.ones((20_000, 1))
+
+    def outer(a, b):
+        return float((a * b).sum())
+
+    with pytest.raises(Exception) as raised:   # the MemoryError comes back through the student's code
+        student(session, "apply")(lambda row: outer(column, row), np.ones((1, 10_000)))
+    assert "MemoryError" in repr(raised.value) or isinstance(raised.value, MemoryError)
+    assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY, "the limit outlived the call"
+    assert student(session, "apply")(lambda v: outer(column[:10], v), np.ones((1, 10))) == 101.0   # apply adds 1
+
+
+def test_the_student_code_cannot_give_the_tests_numbers_another_type_or_shape(pair):
+    """``p.data`` of the test's own parameter stays a float; an array's shape and dtype stay."""
+    session, _ = pair
+
+    class Param:
+        def __init__(self):
+            self.data, self.weights = 1.0, np.zeros(3)
+
+    Param.__module__ = "__judge__"   # as if defined in a test cell
+    param = Param()
+    assert student(session, "set_attribute")(param, "data", 2) is None and type(param.data) is float
+    for name, value in [("data", np.ones((1000, 1))), ("weights", np.zeros((3, 3))), ("data", "text")]:
+        with pytest.raises(TypeError):
+            student(session, "set_attribute")(param, name, value)
+    assert param.data == 2.0 and param.weights.shape == (3,)
+
+
+def test_the_watchdog_takes_no_lock_in_the_serving_thread():
+    """An exception arriving in arm() or disarm() can leave no lock held: they take none."""
+    import dis
+
+    from classgrader.grade.judge.session import Watchdog
+
+    for method in (Watchdog.arm, Watchdog.disarm):
+        names = {i.argval for i in dis.get_instructions(method)}
+        assert not names & {"_cond", "_lock", "acquire", "__enter__"}, method.__name__
