@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from classgrader.demo.builder import BLANK, BROKEN, BROKEN_HAND_INS, FULL_MARKS, PERFECT, SOURCE
-from classgrader.model.catalogue import load_catalogue, load_styles
+from classgrader.model.catalogue import load_catalogue, load_styles, style_rounds
 from conftest import ASSIGNMENTS, COURSE, graded_class
 
 
@@ -21,8 +21,8 @@ def _cases():
             yield name, student
         for mistake in load_catalogue(assignment):
             yield name, mistake.student
-        for style in load_styles(assignment):
-            yield name, style.student
+        for styled in style_rounds(load_styles(assignment)):
+            yield name, styled.student
         if name == ASSIGNMENTS[0]:
             for student in BROKEN_HAND_INS:
                 yield name, student
@@ -37,7 +37,9 @@ def test_submission_gets_exactly_what_it_should(assignment, student):
     if kind in FULL_MARKS:
         assert result.outcome.status == "graded", result.outcome.reason
         assert result.max_score > 0
-        assert result.score == result.max_score, f"{student} lost {result.lost}: {result.messages}"
+        styles = {r.student: r.describe() for r in style_rounds(load_styles(COURSE.assignment(assignment)))}
+        written = f" (written in the styles {styles[student]})" if student in styles else ""
+        assert result.score == result.max_score, f"{student}{written} lost {result.lost}: {result.messages}"
     elif kind == BLANK:
         assert result.outcome.status == "graded", result.outcome.reason
         assert result.score == 0, f"the unchanged release scored {result.score}: kept items it cannot have earned"

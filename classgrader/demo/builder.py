@@ -5,7 +5,8 @@
 * ``source`` (optional): the instructor's notebook handed in (must score full marks);
 * one student per catalogued mistake (must lose exactly the catalogued items, with the catalogued
   words in the failure messages);
-* one student per catalogued style, a correct answer written another way (must score full marks);
+* the catalogued styles, correct answers written another way, handed in by rounds (one style of
+  each function per submission; each must score full marks);
 * broken hand-ins (optional, first assignment only), which must be quarantined with a reason while
   everybody else is graded.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import nbformat
 
 from classgrader.collect.roster import RosterEntry
-from classgrader.model.catalogue import load_catalogue, load_styles
+from classgrader.model.catalogue import load_catalogue, load_styles, style_rounds
 from classgrader.model.course import Assignment, Course, CourseError
 from classgrader.model.integrity import QUARANTINE_PHRASES
 from classgrader.model.notebooks import autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta
@@ -113,7 +114,7 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
     mistakes_per_assignment : int, optional
         Hand in only N catalogued mistakes of each assignment (all by default): the first N, or
         with ``spread`` N in different functions (see :func:`varied`); and then only the first
-        catalogued style (all by default).
+        round of catalogued styles (all by default).
     """
     expectations = []
     for index, assignment in enumerate(assignments):
@@ -139,10 +140,10 @@ def build_class(course: Course, assignments: list[Assignment], *, with_source: b
             hand_in(course, mistake.student, assignment, mistake.apply(perfect))
             expectations.append(Expectation(mistake.student, assignment.name, MISTAKE,
                                             loses=frozenset(mistake.loses), feedback=mistake.feedback))
-        styles = load_styles(assignment, catalogue_dir)
-        for style in styles[:1] if mistakes_per_assignment is not None else styles:
-            hand_in(course, style.student, assignment, style.apply(perfect))
-            expectations.append(Expectation(style.student, assignment.name, STYLE))
+        rounds = style_rounds(load_styles(assignment, catalogue_dir))
+        for styled in rounds[:1] if mistakes_per_assignment is not None else rounds:
+            hand_in(course, styled.student, assignment, styled.apply(perfect))
+            expectations.append(Expectation(styled.student, assignment.name, STYLE))
         if with_broken and index == 0:
             for student, how in broken_notebooks(perfect).items():
                 hand_in(course, student, assignment, how.get("nb"), how.get("filename"), how.get("raw_text"))

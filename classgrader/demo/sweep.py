@@ -20,7 +20,7 @@ import nbformat
 from jupyter_client.manager import start_new_kernel
 
 from classgrader.demo.builder import BLANK, MISTAKE, PERFECT, SOURCE, STYLE
-from classgrader.model.catalogue import load_catalogue, load_styles
+from classgrader.model.catalogue import load_catalogue, load_styles, style_rounds
 from classgrader.model.course import Assignment, Course
 from classgrader.model.notebooks import autograded_items, fill_from_solutions, is_autograded_test, nbgrader_meta
 from classgrader.variants import DEMO_SECRET, variant_seed
@@ -136,8 +136,9 @@ def sweep(course: Course, assignment: Assignment, seeds: int = 20, mistakes: lis
     submissions = [(PERFECT, perfect, frozenset()), (SOURCE, source, frozenset()), (BLANK, released, items)]
     submissions += [(f"{MISTAKE} {m.id}", m.apply(perfect), frozenset(m.loses))
                     for m in load_catalogue(assignment) if mistakes is None or m.id in mistakes]
-    submissions += [(f"{STYLE} {s.id}", s.apply(perfect), frozenset())
-                    for s in load_styles(assignment) if mistakes is None or s.id in mistakes]
+    styles = [s for s in load_styles(assignment) if mistakes is None or s.id in mistakes]
+    submissions += [(f"{STYLE} {r.id} ({r.describe()})", r.apply(perfect), frozenset())
+                    for r in style_rounds(styles)]
     result = SweepResult(assignment.name, seeds, len(submissions))
     cwd = str(course.source_notebook(assignment).parent)
     for name, nb, expected in submissions:

@@ -71,6 +71,57 @@ class Style(Rewrite):
         return f"{self.assignment.split('-', 1)[0]}-{STYLE_PREFIX}{self.id}"
 
 
+@dataclass(frozen=True)
+class StyleRound:
+    """Styles of different functions handed in together: one submission that must keep full marks.
+
+    Grading one submission per round instead of one per style keeps the suite short; an item the
+    round loses names the function, so the style that broke it is the one for that function.
+    """
+
+    assignment: str
+    number: int
+    styles: tuple[Style, ...]
+
+    @property
+    def id(self) -> str:
+        return f"round-{self.number}"
+
+    @property
+    def student(self) -> str:
+        """The student id of this round's demo submission, e.g. ``03-style-round-2``."""
+        return f"{self.assignment.split('-', 1)[0]}-{STYLE_PREFIX}{self.id}"
+
+    def describe(self) -> str:
+        """Which style each function of this round is written in."""
+        return ", ".join(f"{s.function}: {s.id}" for s in self.styles)
+
+    def apply(self, answer: NotebookNode) -> NotebookNode:
+        """A copy of ``answer`` with every style of the round written in."""
+        for style in self.styles:
+            answer = style.apply(answer)
+        return answer
+
+
+def _overlap(first: str, second: str) -> bool:
+    """Whether two definitions cannot both be rewritten in one notebook: the same one, or a class
+    and one of its methods."""
+    return first == second or first.startswith(second + ".") or second.startswith(first + ".")
+
+
+def style_rounds(styles: list[Style]) -> list[StyleRound]:
+    """The styles in few submissions: each goes into the first round that rewrites nothing it
+    overlaps with (so round k holds the k-th style of each function), in catalogue order."""
+    rounds: list[list[Style]] = []
+    for style in styles:
+        free = next((r for r in rounds if not any(_overlap(style.function, s.function) for s in r)), None)
+        if free is None:
+            free = []
+            rounds.append(free)
+        free.append(style)
+    return [StyleRound(group[0].assignment, k + 1, tuple(group)) for k, group in enumerate(rounds)]
+
+
 def catalogue_path(assignment: Assignment, folder: Path | None = None) -> Path:
     """Where the mistake catalogue of an assignment lives."""
     return (folder or REPO_ROOT / "tests" / "mistakes") / f"{assignment.name}.toml"
