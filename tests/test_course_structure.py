@@ -10,10 +10,11 @@ import shutil
 import nbformat
 import pytest
 
-from classgrader.model.catalogue import catalogue_path, load_catalogue
+from classgrader.model.catalogue import catalogue_path, load_catalogue, load_styles, style_rounds
 from classgrader.model.course import Course, import_solutions, temporary_course
 from classgrader.release.release import release
-from classgrader.model.notebooks import autograded_items, clean, is_autograded_test, is_solution_cell, nbgrader_meta
+from classgrader.model.notebooks import (autograded_items, clean, fill_from_solutions, is_autograded_test,
+                                         is_solution_cell, nbgrader_meta)
 from conftest import ASSIGNMENTS, COURSE
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -100,6 +101,18 @@ def test_catalogue_has_eight_mistakes_and_covers_every_item(assignment):
     assert covered <= items, f"unknown items in the catalogue: {covered - items}"
     assert items <= covered, f"items no catalogued mistake fails (a test that cannot fail?): {items - covered}"
     assert all(m.feedback for m in mistakes), "every mistake names words its feedback must contain"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_catalogue_has_three_correct_styles_that_rewrite_real_definitions(assignment):
+    target = COURSE.assignment(assignment)
+    styles = load_styles(target)
+    assert len(styles) >= 3, f"{assignment} catalogues {len(styles)} styles; at least 3 are required"
+    assert all(s.description for s in styles), "every style says how it differs from the reference"
+    assert not {s.student for s in styles} & {m.student for m in load_catalogue(target)}
+    perfect = fill_from_solutions(nbformat.read(COURSE.release_notebook(target), as_version=4), target.solutions_module)
+    for styled in style_rounds(styles):
+        assert styled.apply(perfect) != perfect, f"{styled.describe()} changed nothing"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
