@@ -137,8 +137,8 @@ def memory_ceiling(ceiling: int) -> Iterator[None]:
     (an allocation beyond it raises MemoryError; no limit where the size cannot be read)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = max(ceiling, _address_space())
-    if not ceiling or (hard != resource.RLIM_INFINITY and limit >= hard):
-        yield
+    if not ceiling or (soft != resource.RLIM_INFINITY and limit >= soft):
+        yield   # no ceiling to set, or a lower one is set already (`ulimit -v`)
         return
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     try:
