@@ -102,7 +102,9 @@ print(json.dumps(found))
 def test_interrupt_and_kill_work_as_for_an_ordinary_kernel(tmp_path):
     async def check():
         async with Kernel(tmp_path) as kernel:
-            started = kernel.kc.execute("while True: pass")
+            # As nbgrader sends every cell (allow_errors): with stop_on_error=True, ipykernel would
+            # abort the requests that reach it just after this cell's KeyboardInterrupt.
+            started = kernel.kc.execute("while True: pass", stop_on_error=False)
             time.sleep(1)
             await kernel.km.interrupt_kernel()
             reply = await kernel.kc.get_shell_msg(timeout=30)
@@ -112,7 +114,8 @@ def test_interrupt_and_kill_work_as_for_an_ordinary_kernel(tmp_path):
             # stream of an interrupted kernel's next cell may arrive after its idle status)
             assert (await kernel.run("x = 6 * 7"))["status"] == "ok"
             assert (await kernel.run("assert x == 42"))["status"] == "ok"
-            kernel.kc.execute("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass")
+            kernel.kc.execute("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass",
+                              stop_on_error=False)
             time.sleep(1)
             await kernel.km.interrupt_kernel()
             time.sleep(1)
