@@ -6,7 +6,7 @@ import tomllib
 import nbformat
 import pytest
 
-from classgrader.model.catalogue import STYLE_PREFIX, load_catalogue, load_styles
+from classgrader.model.catalogue import STYLE_PREFIX, load_catalogue, load_styles, style_rounds
 from classgrader.model.course import CourseError
 from conftest import COURSE
 
@@ -38,7 +38,7 @@ def test_mistakes_and_styles_are_read_from_one_file_each_into_its_own_list(tmp_p
     mistakes, styles = load_catalogue(ASSIGNMENT, folder), load_styles(ASSIGNMENT, folder)
     assert [m.id for m in mistakes] == ["divides-by-2h"] and mistakes[0].loses == ("correct_forward_difference",)
     assert [s.id for s in styles] == ["lambda-free"]
-    assert styles[0].student == f"01-{STYLE_PREFIX}lambda-free" != mistakes[0].student
+    assert style_rounds(styles)[0].student == f"01-{STYLE_PREFIX}round-1" != mistakes[0].student
 
 
 @pytest.mark.parametrize(("text", "says"), [

@@ -109,7 +109,7 @@ def test_catalogue_has_three_correct_styles_that_rewrite_real_definitions(assign
     styles = load_styles(target)
     assert len(styles) >= 3, f"{assignment} catalogues {len(styles)} styles; at least 3 are required"
     assert all(s.description for s in styles), "every style says how it differs from the reference"
-    assert not {s.student for s in styles} & {m.student for m in load_catalogue(target)}
+    assert not {r.student for r in style_rounds(styles)} & {m.student for m in load_catalogue(target)}
     perfect = fill_from_solutions(nbformat.read(COURSE.release_notebook(target), as_version=4), target.solutions_module)
     for styled in style_rounds(styles):
         assert styled.apply(perfect) != perfect, f"{styled.describe()} changed nothing"

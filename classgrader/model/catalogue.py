@@ -63,12 +63,8 @@ class Mistake(Rewrite):
 
 @dataclass(frozen=True)
 class Style(Rewrite):
-    """One correct answer in another style than the reference's: it keeps every point."""
-
-    @property
-    def student(self) -> str:
-        """The student id of this style's demo submission, e.g. ``02-style-loops``."""
-        return f"{self.assignment.split('-', 1)[0]}-{STYLE_PREFIX}{self.id}"
+    """One correct answer in another style than the reference's: it keeps every point (handed in
+    with others of its :class:`StyleRound`)."""
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,8 @@ class Session:
         self._call_args: dict[int, Any] = {}
         self.calls = 0
         self._serving = 0     # > 0 while the test's code runs at the request of the kernel
-        self._memory_ceiling = (_address_space() + SERVE_MEMORY_BUDGET) if _address_space() else 0
+        used = _address_space()
+        self._memory_ceiling = used + SERVE_MEMORY_BUDGET if used else 0
 
     @contextlib.contextmanager
     def running(self) -> Iterator["Session"]:
