@@ -4,9 +4,10 @@ A figure, an animation or a widget changes no score, and drawing them was a larg
 grading a notebook (assignment 4's animation alone took seconds). So every grading kernel:
 
 * loads this module as an IPython extension (:func:`kernel_arguments`): matplotlib figures are
-  not drawn or encoded (the inline backend gets no image format), and IPython shows one line of
-  text for each instead, with its titles, so the feedback says plainly that a picture was not
-  drawn, where it would be;
+  not drawn or encoded (the inline backend gets no image format, and pyplot's redraw of every
+  changed figure after each cell is taken out), and IPython shows one line of text for each
+  instead, with its titles, so the feedback says plainly that a picture was not drawn, where it
+  would be;
 * has ``MLVIZ_RENDER=0`` in its environment (:func:`environment`): the course's picture library
   then draws no animation frames and builds no slider (:mod:`mlviz._render`), and says so with
   the same words.
@@ -46,9 +47,17 @@ def load_ipython_extension(shell) -> None:
     backend anyway): its first activation in a kernel removes every formatter registered for
     ``Figure``, so it must happen before the note's printer is registered.
     """
+    from matplotlib import pyplot
     from matplotlib.figure import Figure
     from matplotlib_inline.config import InlineBackend
 
     InlineBackend.instance(parent=shell).figure_formats = set()
     shell.enable_matplotlib("inline")
     shell.display_formatter.formatters["text/plain"].for_type(Figure, _pretty)
+    # pyplot redraws every changed figure after each cell (its "REPL display hook"): with Agg that
+    # renders the whole picture, about 0.1 s per figure, only for no image to be made of it. It is
+    # installed once per process (a later ``%matplotlib inline`` does not install it again).
+    try:
+        shell.events.unregister("post_execute", pyplot._draw_all_if_interactive)
+    except ValueError:   # not installed: nothing to take out
+        pass

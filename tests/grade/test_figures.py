@@ -38,6 +38,24 @@ def test_figures_are_notes_with_their_titles(tmp_path):
     run(check())
 
 
+
+def test_no_figure_is_rendered_after_a_cell(tmp_path):
+    """pyplot redraws every changed figure after each cell (about 0.1 s each with Agg): not here,
+    also not after the notebook asks for ``%matplotlib inline`` again."""
+    figure_cell = ("fig, ax = plt.subplots()\nfig.canvas.mpl_connect('draw_event', lambda event: drawn.append(1))\n"
+                   "ax.plot([1, 2]);")
+
+    async def check():
+        async with Kernel(tmp_path) as kernel:
+            await outputs(kernel, "import matplotlib.pyplot as plt\ndrawn = []")
+            await outputs(kernel, figure_cell)
+            await outputs(kernel, "%matplotlib inline\n" + figure_cell)
+            assert await outputs(kernel, "print(len(drawn))") == [("stream", "0\n")]
+            # drawing on request still works: the notebook's own code may render a figure
+            await outputs(kernel, figure_cell + "\nfig.canvas.draw()")
+            assert await outputs(kernel, "print(len(drawn))") == [("stream", "1\n")]
+    run(check())
+
 def test_the_picture_library_draws_no_animation_or_slider(tmp_path):
     async def check():
         async with Kernel(tmp_path) as kernel:
