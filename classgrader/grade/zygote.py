@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import multiprocessing.util
 import os
 import select
 import signal
@@ -403,6 +404,10 @@ def shared() -> Zygote:
     global _shared
     if _shared is None or not _shared.alive():
         _shared = Zygote()
+        # A grading worker of a process pool ends without atexit handlers: multiprocessing runs
+        # its own finalizers instead. Either way the zygote is closed and waited for (a zygote
+        # nobody waits for is left to init, and its kernels' CPU time to nobody).
+        multiprocessing.util.Finalize(_shared, _shared.close, exitpriority=10)
     return _shared
 
 

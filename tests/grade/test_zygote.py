@@ -256,3 +256,32 @@ def test_client_sockets_cap_messages_and_retry_quickly(tmp_path):
                 assert channel.socket.getsockopt(zmq.RECONNECT_IVL) == kernels.RECONNECT_MS
             assert (await kernel.run("print('first output after ready')"))["stdout"] == "first output after ready\n"
     run(check())
+
+
+WORKER_WAITS = '''
+import ctypes, os, sys
+from concurrent.futures import ProcessPoolExecutor
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER: orphans come here
+
+def start():
+    from classgrader.grade import zygote
+    return zygote.shared().process.pid
+
+with ProcessPoolExecutor(1) as pool:
+    zygote_pid = pool.submit(start).result()
+orphans = []
+while True:
+    try:
+        orphans.append(os.waitpid(-1, 0)[0])
+    except ChildProcessError:
+        break
+print(zygote_pid in orphans)
+'''
+
+
+def test_a_pool_worker_waits_for_its_zygote():
+    """A process-pool worker ends without atexit handlers; its zygote is still closed and waited for
+    (one left to init would also take its kernels' CPU time out of every measurement)."""
+    done = subprocess.run([sys.executable, "-c", WORKER_WAITS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False", "the worker's zygote was orphaned, not waited for"
