@@ -38,11 +38,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, Execute, NbGraderPreprocessor,
                                     OverwriteCells)
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from classgrader import variants
 from classgrader.grade.handin import remove_from, shipped, unreleased
-from classgrader.grade.judge.link import close_hearing, kernel_alive, kill, open_hearing
+from classgrader.grade.judge.link import Closed, close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
 from classgrader.grade.judge.verdict import judge_cell
 from classgrader.model.course import NBGRADER_SUBMISSION_FILES, solutions_on_path
@@ -137,6 +137,11 @@ class JudgedExecute(Execute):
 
     notebook_budget = Integer(
         600, help="Seconds one notebook may run in all, on top of the per-cell timeout."
+    ).tag(config=True)
+
+    interrupt_grace = Float(
+        30.0, help="Seconds a kernel has to stop after the judge interrupts it (a test that ran out "
+        "of time, a broken conversation) before it is killed and the rest of the notebook is not run.",
     ).tag(config=True)
 
     sandbox = Bool(
@@ -269,25 +274,35 @@ class JudgedExecute(Execute):
         except OutOfTime:
             outputs = [_error(ErrorName.TEST_TIMEOUT, f"your code did not finish within this test's "
                               f"{self.timeout} s")]
-            if not close_hearing(self, hearing, interrupt=True):
+            closed = close_hearing(self, hearing, interrupt=True)
+            if closed is Closed.DIED:
+                return self._died()
+            if closed is Closed.KILLED:
                 self._stopped = KERNEL_HUNG
                 outputs = [_error(ErrorName.CELL_TIMEOUT, outputs[0].evalue + " and ignored the interrupt")]
             return outputs
         except KernelLost as lost:
             return self._lost(lost.reason, hearing)
-        if not close_hearing(self, hearing):
-            self._stopped = KERNEL_HUNG
+        closed = close_hearing(self, hearing)
+        if closed is not Closed.IDLE:
+            self._stopped = KERNEL_DIED if closed is Closed.DIED else KERNEL_HUNG
         if verdict.diagnoses:
             self._diagnoses[grade_id] = list(verdict.diagnoses)
         return verdict.outputs()
 
+    def _died(self) -> list[NotebookNode]:
+        self._stopped = KERNEL_DIED
+        return [_error(ErrorName.DEAD_KERNEL, "the kernel stopped while this test ran (os._exit, a "
+                       "crash, or a memory or time limit)")]
+
     def _lost(self, reason: str, hearing) -> list[NotebookNode]:
         """The conversation broke: a dead kernel stops the notebook; a live one is flagged."""
         if not kernel_alive(self):
-            self._stopped = KERNEL_DIED
-            return [_error(ErrorName.DEAD_KERNEL, "the kernel stopped while this test ran (os._exit, a "
-                           "crash, or a memory or time limit)")]
-        if hearing is not None and not close_hearing(self, hearing, interrupt=True):
+            return self._died()
+        closed = close_hearing(self, hearing, interrupt=True) if hearing is not None else Closed.IDLE
+        if closed is Closed.DIED:   # it was on its way out when the conversation broke
+            return self._died()
+        if closed is Closed.KILLED:
             self._stopped = KERNEL_HUNG
         return [_error(ErrorName.TEST_DID_NOT_RUN, f"this test could not be judged: {reason}; it scores "
                        "0 and the submission is flagged for a person to read")]

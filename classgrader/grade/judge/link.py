@@ -9,6 +9,7 @@ if it ignores the interrupt it is killed: the verdicts of the cells that could n
 from __future__ import annotations
 
 import contextlib
+import enum
 import hmac
 import os
 import secrets
@@ -23,8 +24,11 @@ from classgrader.grade.judge.session import KernelLost, Session, OutOfTime
 
 #: What the kernel runs to put itself at the judge's disposal for one test cell.
 SERVE = "__import__('classgrader.grade.judge.agent', fromlist=['serve']).serve({address!r}, {token!r})"
-#: Longest wait for the kernel to connect, or to become idle after ``done``, in seconds.
+#: Longest wait for the kernel to connect, or to become idle after ``done``, in seconds (after an
+#: interrupt the wait is the client's ``interrupt_grace``).
 CONNECT_SECONDS = 30.0
+#: How often a wait for the kernel to become idle looks whether the kernel has died, in seconds.
+ALIVE_SECONDS = 0.25
 #: How often the judge looks whether the kernel answered ``serve`` without connecting, in seconds.
 POLL_SECONDS = 0.2
 
@@ -99,8 +103,21 @@ def _accept_with_token(listener: socket.socket, token: str, wait_until: float, g
         sock.close()
 
 
-def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
-    """End the conversation and wait until the kernel is idle; False when it had to be killed."""
+class Closed(enum.Enum):
+    """How a conversation ended, for the kernel."""
+
+    IDLE = "idle"       # the kernel is idle again: the notebook goes on
+    DIED = "died"       # the kernel ended on its own meanwhile
+    KILLED = "killed"   # it did not become idle, not even after an interrupt, and was killed
+
+
+def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> Closed:
+    """End the conversation and wait until the kernel is idle (or has died, or is killed).
+
+    After ``done`` the kernel has :data:`CONNECT_SECONDS` to become idle; after an interrupt it has
+    ``client.interrupt_grace`` seconds (a kernel whose code ignores the interrupt is killed then).
+    """
+    grace = float(getattr(client, "interrupt_grace", CONNECT_SECONDS))
     sock = hearing.session.sock
     if not interrupt:
         try:
@@ -113,14 +130,15 @@ def close_hearing(client, hearing: Hearing, *, interrupt: bool = False) -> bool:
         os.unlink(hearing.address)
     if interrupt:
         _sync(client.km.interrupt_kernel())
-    if _idle(client, hearing.msg_id):
-        return True
-    if not interrupt:
+    if _idle(client, hearing.msg_id, grace if interrupt else CONNECT_SECONDS):
+        return Closed.IDLE
+    if not interrupt and kernel_alive(client):
         _sync(client.km.interrupt_kernel())
-        if _idle(client, hearing.msg_id):
-            return True
+        if _idle(client, hearing.msg_id, grace):
+            return Closed.IDLE
+    died = not kernel_alive(client)
     kill(client)
-    return False
+    return Closed.DIED if died else Closed.KILLED
 
 
 def _replied(client, msg_id: str) -> bool:
@@ -134,13 +152,20 @@ def _replied(client, msg_id: str) -> bool:
         return False
 
 
-def _idle(client, msg_id: str) -> bool:
-    """Wait (a bounded time) for the execute reply of the ``serve`` request."""
-    deadline = time.monotonic() + CONNECT_SECONDS
+def _idle(client, msg_id: str, seconds: float) -> bool:
+    """Wait at most ``seconds`` for the execute reply of the ``serve`` request; False at once when
+    the kernel dies meanwhile (a reply that will never come is not waited for)."""
+    import queue
+
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            msg = _sync(client.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic())))
-        except Exception:  # noqa: BLE001 - queue.Empty, or a dead kernel
+            msg = _sync(client.kc.get_shell_msg(timeout=min(ALIVE_SECONDS, max(0.01, deadline - time.monotonic()))))
+        except queue.Empty:
+            if not kernel_alive(client):
+                return False
+            continue
+        except Exception:  # noqa: BLE001 - a dead kernel's channel
             return False
         if msg.get("parent_header", {}).get("msg_id") == msg_id:
             return True
@@ -161,4 +186,4 @@ def kill(client) -> None:
         pass
 
 
-__all__ = ["Hearing", "open_hearing", "close_hearing", "kernel_alive", "kill", "KernelLost", "OutOfTime"]
+__all__ = ["Closed", "Hearing", "open_hearing", "close_hearing", "kernel_alive", "kill", "KernelLost", "OutOfTime"]
