@@ -42,7 +42,7 @@ MARKER = ".student-kit"
 MLVIZ_DIST = Path("tools") / "mlviz"
 MLVIZ_DISTRIBUTION = "calculus-for-ml-mlviz"
 #: What the student's environment installs besides the picture library (versions: pyproject.toml).
-STUDENT_TOOLS = ("jupyterlab", "nbgrader", "ipykernel")
+STUDENT_TOOLS = ("jupyterlab", "nbgrader", "ipykernel", "jsonschema")
 #: What the picture library itself needs (versions: pyproject.toml).
 PICTURE_NEEDS = ("numpy", "matplotlib", "pillow", "ipywidgets")
 #: Lines shorter than this are too common to count as a solution's fingerprint.
