@@ -10,7 +10,9 @@ courses built the same way:
   configuration: integrity checks, the judge, the sandboxed kernel, N workers.
 
 Both must give identical scores for every submission. Printed: seconds per notebook (wall, and
-CPU time of the whole process tree, which other load on the machine disturbs less), the speed-up,
+CPU time of the whole process tree, which other load on the machine disturbs less; next to it the
+CPU time the whole machine was busy, which can only be larger, so that a process the count missed
+shows), the speed-up,
 peak memory, and the grader's overhead per notebook above its cells' own execution (from the
 ``cell_seconds`` the grader records for each submission in ``grading-status.json``).
 
@@ -78,9 +80,22 @@ class Run:
 
     wall: float = 0.0
     cpu: float = 0.0               # user + system seconds of every process of the run
+    #: CPU seconds the whole machine was busy meanwhile (/proc/stat): a check that ``cpu`` missed
+    #: no process (it can only be larger, by whatever else ran).
+    machine_busy: float = 0.0
     peak_mib: float = 0.0
     #: (seconds since the start, notebooks graded so far, peak MiB so far), sampled during the run.
     progress: list[tuple[float, int, float]] = field(default_factory=list)
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU the machine has been busy since boot, all cores (0 where /proc is missing)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -99,7 +114,7 @@ def _run_measured(commands: list[list[str]], cwd: Path, watch_progress: bool = F
     by their zygote, the zygote and workers by the grader), so it is complete once a command ends.
     """
     run = Run()
-    cpu_before, started = _children_cpu(), time.perf_counter()
+    cpu_before, busy_before, started = _children_cpu(), _machine_busy(), time.perf_counter()
     for command in commands:
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         done = threading.Event()
@@ -117,6 +132,7 @@ def _run_measured(commands: list[list[str]], cwd: Path, watch_progress: bool = F
         done.set()
         sampler.join()
     run.wall, run.cpu = time.perf_counter() - started, _children_cpu() - cpu_before
+    run.machine_busy = _machine_busy() - busy_before
     return run
 
 
@@ -194,6 +210,7 @@ def standard(here: Course, per_assignment: int, jobs: int | None) -> int:
         print(f"{'':<34}{'plain nbgrader':>16}{'classgrader':>14}")
         print(f"{'seconds per notebook (wall)':<34}{plain_run.wall / n:>16.2f}{ours_run.wall / n:>14.2f}")
         print(f"{'CPU seconds per notebook':<34}{plain_run.cpu / n:>16.2f}{ours_run.cpu / n:>14.2f}")
+        print(f"{'machine busy, CPU s per notebook':<34}{plain_run.machine_busy / n:>16.2f}{ours_run.machine_busy / n:>14.2f}")
         print(f"{'peak memory (MiB)':<34}{plain_run.peak_mib:>16.0f}{ours_run.peak_mib:>14.0f}")
         print(f"speed-up: {plain_run.wall / ours_run.wall:.2f}x (wall), {plain_run.cpu / ours_run.cpu:.2f}x (CPU)")
         print(f"classgrader per notebook in a worker: {in_worker:.2f} s, of which {overhead:.2f} s overhead "
