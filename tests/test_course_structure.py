@@ -175,3 +175,22 @@ def test_grading_needs_no_dependency_outside_the_main_ones():
     needed = {dist.lower() for module in imported for dist in distributions.get(module, [])}
     assert needed & dev - main == set(), "grading imports these: move them from `dev` to [project] dependencies"
     assert "hypothesis" in needed, "the test can see what the grader imports"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_demo_cells_are_what_grading_may_skip(assignment):
+    """Every cell tagged ``demo`` is ungraded code that binds something, and on the instructor's own
+    notebook (tests included) grading would skip exactly those cells: nothing else reads them."""
+    from classgrader.grade import demos
+
+    nb = nbformat.read(COURSE.source_notebook(COURSE.assignment(assignment)), as_version=4)
+    tagged = {i for i, cell in enumerate(nb.cells) if demos.is_demo(cell)}
+    assert tagged, "tag the cells that only demonstrate 'demo': grading skips them"
+    for i in tagged:
+        assert not nbgrader_meta(nb.cells[i]), f"cell {i} is an nbgrader cell: it cannot be a demo"
+        assert demos.bound_names(nb.cells[i].source), f"cell {i} binds no name: grading never skips it"
+    sources = [cell.source if cell.cell_type == "code" else None for cell in nb.cells]
+    tests = [cell.source for cell in nb.cells if is_autograded_test(cell)]
+    skipped = demos.skipped(sources, frozenset(sources[i] for i in tagged), tests,
+                            [not is_autograded_test(cell) for cell in nb.cells])
+    assert skipped == tagged, f"demo cells that something else reads: {sorted(tagged - skipped)}"

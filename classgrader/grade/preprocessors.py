@@ -30,6 +30,7 @@ import json
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -41,6 +42,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, Execute
 from traitlets import Bool, Float, Integer, Unicode
 
 from classgrader import variants
+from classgrader.grade import demos
 from classgrader.grade.handin import remove_from, shipped, unreleased
 from classgrader.grade.judge.link import Closed, close_hearing, kernel_alive, kill, open_hearing
 from classgrader.grade.judge.session import KernelLost, OutOfTime
@@ -144,6 +146,12 @@ class JudgedExecute(Execute):
         "of time, a broken conversation) before it is killed and the rest of the notebook is not run.",
     ).tag(config=True)
 
+    skip_demos = Bool(
+        True, help="Skip the cells the source notebook tags 'demo' when nothing else in the handed-in "
+        "notebook or its tests uses what they define (classgrader.grade.demos); the feedback says so "
+        "in their place.",
+    ).tag(config=True)
+
     sandbox = Bool(
         True, help="Run student code in the forked, sandboxed kernel (False: an ordinary kernel with "
         "your permissions, for debugging; refused in strict mode).",
@@ -174,6 +182,7 @@ class JudgedExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         self._who = (str(info.get("student", "")), str(info.get("assignment", "")))
         self._seeds: dict[str, int] = {}
+        self._demos = self._demos_to_skip(nb, resources or {})
         nb, resources = super().preprocess(nb, resources, km)
         record = nb.metadata.setdefault(NOTEBOOK_RECORD, {})
         record[RUN_TROUBLES_KEY] = self._troubles
@@ -182,6 +191,18 @@ class JudgedExecute(Execute):
             "secret": variants.fingerprint(self._secret), "student": self._who[0],
             "assignment": self._who[1], "seeds": {k: str(v) for k, v in self._seeds.items()}}
         return nb, resources
+
+    def _demos_to_skip(self, nb, resources: dict) -> set[int]:
+        """The demonstration cells this notebook runs without (:mod:`classgrader.grade.demos`)."""
+        info = resources.get("nbgrader", {})
+        if not self.skip_demos or not info.get("assignment") or not resources.get("unique_key"):
+            return set()
+        coursedir = course_directory(self)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        wanted = demos.demo_sources(source / f"{resources['unique_key']}.ipynb")
+        sources = [cell.source if cell.cell_type == "code" else None for cell in nb.cells]
+        return demos.skipped(sources, wanted, list(self._tests.values()),
+                             [not is_autograded_test(cell) for cell in nb.cells])
 
     def create_kernel_manager(self):
         from classgrader.grade.kernels import kernel_manager_class
@@ -233,6 +254,10 @@ class JudgedExecute(Execute):
         if time.monotonic() >= self._deadline:
             self._stopped = f"the notebook used up its time budget of {self.notebook_budget} s"
             cell.outputs = [_error(ErrorName.TIME_BUDGET, self._stopped)]
+            return cell, resources
+        if index in self._demos:
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=demos.NOT_RUN)]
+            cell.execution_count = None
             return cell, resources
         if is_autograded_test(cell):
             cell.outputs = self._judge(nbgrader_meta(cell)["grade_id"])
