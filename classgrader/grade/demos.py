@@ -8,15 +8,16 @@ says so where its output would be, when all of these hold for the handed-in note
 
 * the cell is, character for character, a ``demo`` cell of the instructor's source notebook (so a
   student can neither make the grader skip other code nor change what a skipped cell would do);
-* no name it binds (assigned, defined or imported at top level) appears anywhere else in the
-  notebook outside other skipped cells, nor in the tests: the student's own code, even inside a
-  function, in a string or in a comment, keeps the cell running;
-* nothing else in the notebook reaches the kernel's names indirectly (``globals()``, ``eval``,
-  IPython's history, a magic other than ``%matplotlib``, code that does not parse, ...): where
-  something does, no cell is skipped at all.
+* no name it binds (assigned, defined or imported at top level) is read by anything that runs:
+  the student's other cells (also from inside a function, defined before or after it), the demo
+  cells that must run, and the tests (reads are found with :mod:`symtable`; ``x += 1`` reads x);
+* no cell of the student's reaches the kernel's names indirectly (``globals()``, ``eval``, ``sys``,
+  IPython's history, a magic other than ``%matplotlib``/``%config``, code that does not parse):
+  where one does, no cell is skipped at all.
 
 The source notebook's demo cells are checked by the suite (tests/test_course_structure.py): each
-binds at least one name, and nothing else in the notebook, tests included, uses those names.
+binds at least one name, and on the instructor's own notebook, tests included, exactly the tagged
+cells would be skipped.
 """
 from __future__ import annotations
 
@@ -116,9 +117,10 @@ def skipped(sources: list[str | None], demo_sources: frozenset[str], tests: list
     needed = set().union(*(reads(sources[i]) for i in running), *(reads(t) for t in tests))
     # A candidate whose names something that runs reads must run too, and then what it reads is
     # needed as well: drop such candidates until nothing changes.
+    candidate_reads = {i: reads(sources[i]) for i in candidates}
     skip = set(candidates)
     while True:
-        needed_now = needed.union(*(reads(sources[i]) for i in candidates if i not in skip))
+        needed_now = needed.union(*(candidate_reads[i] for i in candidates if i not in skip))
         kept = {i for i in skip if candidates[i] & needed_now}
         if not kept:
             return skip

@@ -12,6 +12,7 @@ import contextlib
 import enum
 import hmac
 import os
+import queue
 import secrets
 import socket
 import time
@@ -155,8 +156,6 @@ def _replied(client, msg_id: str) -> bool:
 def _idle(client, msg_id: str, seconds: float) -> bool:
     """Wait at most ``seconds`` for the execute reply of the ``serve`` request; False at once when
     the kernel dies meanwhile (a reply that will never come is not waited for)."""
-    import queue
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
